@@ -1,0 +1,1 @@
+"""The workshop's local stack, function host, provisioner and CLI."""

@@ -1,0 +1,93 @@
+"""Where the local stack listens and keeps its state.
+
+Every value can be overridden by an environment variable, so tests can run a
+second stack on free ports beside a learner's and CI can put state elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"
+LOCAL_PARAMETERS_PATH = REPO_ROOT / "infra" / "local-parameters.json"
+
+REGION = "us-east-1"
+ACCOUNT_ID = "000000000000"
+# Dummy credentials: the emulator and the durable runner check that requests are
+# signed, not who signed them. These values are not, and never were, real keys.
+DUMMY_ACCESS_KEY_ID = "local-dummy-access-key"
+DUMMY_SECRET_ACCESS_KEY = "local-dummy-secret-key-not-a-real-credential"
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        port = int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name}={raw!r} is not a port number") from exc
+    if not 0 < port < 65536:
+        raise SystemExit(f"{name}={raw!r} is not a port number (1-65535)")
+    return port
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Ports and the state folder of one local stack."""
+
+    state_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("WORKSHOP_STATE_DIR", REPO_ROOT / ".workshop")).resolve()
+    )
+    emulator_port: int = field(default_factory=lambda: _port("WORKSHOP_EMULATOR_PORT", 4566))
+    runner_port: int = field(default_factory=lambda: _port("WORKSHOP_RUNNER_PORT", 9014))
+    host_port: int = field(default_factory=lambda: _port("WORKSHOP_HOST_PORT", 3001))
+    bind_host: str = "127.0.0.1"
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://{self.bind_host}:{self.emulator_port}"
+
+    @property
+    def runner_url(self) -> str:
+        return f"http://{self.bind_host}:{self.runner_port}"
+
+    @property
+    def host_url(self) -> str:
+        return f"http://{self.bind_host}:{self.host_port}"
+
+    @property
+    def registry_path(self) -> Path:
+        """Written by the provisioner, read by the function host."""
+        return self.state_dir / "functions.json"
+
+
+def aws_env(config: StackConfig) -> dict[str, str]:
+    """Environment that points AWS SDKs at the local stack with dummy credentials."""
+    return {
+        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": config.emulator_url,
+        # Lambda (Invoke, the durable APIs, checkpoints) goes to the function host.
+        "AWS_ENDPOINT_URL_LAMBDA": config.host_url,
+    }
+
+
+def boto3_client(service: str, config: StackConfig | None = None):
+    """A boto3 client for the local stack (Lambda → function host, the rest → emulator)."""
+    import boto3
+    from botocore.config import Config
+
+    config = config or StackConfig()
+    endpoint = config.host_url if service == "lambda" else config.emulator_url
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=DUMMY_ACCESS_KEY_ID,
+        aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
+        config=Config(retries={"max_attempts": 2, "mode": "standard"}, read_timeout=960),
+    )
