@@ -1,0 +1,145 @@
+"""One Lambda execution environment: a process that imports a handler and runs it.
+
+The host talks to it over stdin/stdout, one JSON object per line:
+  host → worker  {"event": ..., "context": {...}, "env": {...}}
+  worker → host  {"log": "a line the handler printed"}  (any number, streamed)
+  worker → host  {"result": ...} or {"error": {...}}   (one, ends the invocation)
+Log lines are streamed rather than returned at the end so that the lines a
+handler printed before it timed out or crashed are still kept.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from typing import Any, TextIO
+
+_PROTOCOL_LOCK = threading.Lock()
+
+
+class _ProtocolWriter:
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def send(self, message: dict[str, Any]) -> None:
+        line = json.dumps(message, default=str)
+        with _PROTOCOL_LOCK:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+
+class _CapturedOutput(io.TextIOBase):
+    """Stands in for sys.stdout/sys.stderr: every complete line goes to the host.
+
+    Handlers run their durable code in threads, and loggers keep a reference
+    to the stream they were created with, so this object is installed once,
+    before the handler module is imported, and never swapped.
+    """
+
+    def __init__(self, writer: _ProtocolWriter) -> None:
+        self._writer = writer
+        self._partial = ""
+        self._lock = threading.Lock()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._partial += text
+            *lines, self._partial = self._partial.split("\n")
+        for line in lines:
+            self._writer.send({"log": line})
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            rest, self._partial = self._partial, ""
+        if rest:
+            self._writer.send({"log": rest})
+
+
+class LambdaContext:
+    """The attributes and method of the Lambda context object handlers use."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.aws_request_id: str = data["aws_request_id"]
+        self.invoked_function_arn: str = data["invoked_function_arn"]
+        self.function_name: str = data["function_name"]
+        self.function_version: str = data["function_version"]
+        self.memory_limit_in_mb: int = int(data["memory_limit_in_mb"])
+        self.log_group_name: str = data["log_group_name"]
+        self.log_stream_name: str = data["log_stream_name"]
+        self.identity = None
+        self.client_context = None
+        self.tenant_id = data.get("tenant_id")
+        self._deadline_ms: int = int(data["deadline_ms"])
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+def _error_payload(exc: BaseException) -> dict[str, Any]:
+    """Lambda's shape for an unhandled exception."""
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        # skip this runtime's own frame: the trace starts in the handler, as on Lambda
+        "stackTrace": traceback.format_tb(exc.__traceback__.tb_next if exc.__traceback__ else None),
+    }
+
+
+def main() -> None:
+    # Keep the real stdout for the protocol, and send anything written to fd 1
+    # by C code to stderr so it cannot corrupt the protocol stream.
+    protocol = _ProtocolWriter(os.fdopen(os.dup(1), "w", encoding="utf-8"))
+    os.dup2(2, 1)
+    captured = _CapturedOutput(protocol)
+    sys.stdout = captured
+    sys.stderr = captured
+
+    handler_path = os.environ["_HANDLER"]
+    module_name, _, function_name = handler_path.rpartition(".")
+    try:
+        handler = getattr(importlib.import_module(module_name), function_name)
+        init_error = None
+    except BaseException as exc:  # an import error is reported on every invoke, as Lambda does
+        handler = None
+        init_error = {
+            "errorMessage": f"Unable to import module '{module_name}': {exc}",
+            "errorType": "Runtime.ImportModuleError",
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+        traceback.print_exc()
+        captured.flush()
+    # Tell the host the init phase is over: as on Lambda, init has its own
+    # limit and does not eat into the first invocation's timeout.
+    protocol.send({"ready": True})
+
+    for raw in sys.stdin:
+        request = json.loads(raw)
+        os.environ.update(request.get("env", {}))
+        if handler is None:
+            protocol.send({"error": init_error})
+            continue
+        try:
+            result = handler(request["event"], LambdaContext(request["context"]))
+            captured.flush()
+            json.dumps(result)  # a result Lambda could not serialise is an error, as on AWS
+            protocol.send({"result": result})
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back as Lambda's error shape
+            traceback.print_exc()
+            captured.flush()
+            protocol.send({"error": _error_payload(exc)})
+            if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+                raise
+
+
+if __name__ == "__main__":
+    main()

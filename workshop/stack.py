@@ -1,0 +1,347 @@
+"""The embedded stack: AWS emulator, durable runner and function host as background processes.
+
+`make up` / `make down` / `make status` / `make logs` call this. Every process
+binds to 127.0.0.1, writes its pid file and log under the state folder, and is
+stopped by that pid (after checking the pid still belongs to it). Readiness is
+awaited by health checks with a deadline, never by a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from workshop.config import REPO_ROOT, StackConfig, aws_env
+
+START_DEADLINE_S = 30.0
+STOP_DEADLINE_S = 15.0
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: Callable[[StackConfig], int]
+    health_path: str
+    command: Callable[[StackConfig], list[str]]
+    env: Callable[[StackConfig], dict[str, str]]
+    marker: str  # a string its command line contains: a recycled pid is never signalled
+
+
+def _emulator_python() -> str:
+    path = Path(os.environ.get("WORKSHOP_EMULATOR_PYTHON", REPO_ROOT / ".venv-emulator" / "bin" / "python"))
+    if not path.exists():
+        raise SystemExit(f"The emulator's virtual environment is missing ({path}). Run `make env` first.")
+    return str(path)
+
+
+def _runner_command(config: StackConfig) -> list[str]:
+    runner = Path(sys.executable).with_name("dex-local-runner")
+    return [
+        str(runner), "start-server",
+        "--host", config.bind_host,
+        "--port", str(config.runner_port),
+        "--lambda-endpoint", config.host_url,
+        "--store-type", "sqlite",
+        "--store-path", str(config.state_dir / "runner" / "executions.db"),
+        "--function-configs", f"file://{config.state_dir / 'runner' / 'function-configs.json'}",
+        "--log-level", "WARNING",
+    ]  # fmt: skip
+
+
+SERVICES = (
+    Service(
+        name="emulator",
+        port=lambda c: c.emulator_port,
+        health_path="/_ministack/health",
+        command=lambda c: [_emulator_python(), "-m", "ministack"],
+        env=lambda c: {
+            "GATEWAY_PORT": str(c.emulator_port),
+            "BIND_HOST": c.bind_host,
+            "PERSIST_STATE": "1",
+            "STATE_DIR": str(c.state_dir / "emulator"),
+        },
+        marker="ministack",
+    ),
+    Service(
+        name="runner",
+        port=lambda c: c.runner_port,
+        health_path="/health",
+        command=_runner_command,
+        env=lambda c: {},
+        marker="dex-local-runner",
+    ),
+    Service(
+        name="function-host",
+        port=lambda c: c.host_port,
+        health_path="/_workshop/health",
+        command=lambda c: [sys.executable, "-m", "workshop.function_host.server"],
+        env=lambda c: {},
+        marker="workshop.function_host.server",
+    ),
+)
+
+
+def _pid_file(config: StackConfig, service: Service) -> Path:
+    return config.state_dir / "pids" / f"{service.name}.pid"
+
+
+def _log_file(config: StackConfig, service: Service) -> Path:
+    return config.state_dir / "logs" / f"{service.name}.log"
+
+
+def running_pid(config: StackConfig, service: Service) -> int | None:
+    """The recorded pid, if that process is alive and is still this service."""
+    try:
+        pid = int(_pid_file(config, service).read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (OSError, ValueError):
+        return None
+    return pid if service.marker in cmdline else None
+
+
+def healthy(config: StackConfig, service: Service, timeout: float = 1.0) -> bool:
+    url = f"http://{config.bind_host}:{service.port(config)}{service.health_path}"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def port_owner(port: int) -> str | None:
+    """Who listens on a TCP port, from /proc (Linux); None when it cannot be told."""
+    try:
+        inodes = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table, encoding="ascii") as lines:
+                next(lines)
+                for line in lines:
+                    fields = line.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(fields[9])
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                for fd in (proc / "fd").iterdir():
+                    target = os.readlink(fd)
+                    if target.startswith("socket:[") and target[8:-1] in inodes:
+                        cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                        return f"pid {proc.name}: {cmd[:120]}"
+            except OSError:
+                continue
+    except OSError:
+        return None
+    return None
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class StackError(SystemExit):
+    """A clear message and a non-zero exit, never a traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+def _start(config: StackConfig, service: Service) -> float:
+    port = service.port(config)
+    if not port_free(config.bind_host, port):
+        owner = port_owner(port)
+        raise StackError(
+            f"Port {port} ({service.name}) is already in use"
+            + (f" by {owner}" if owner else "")
+            + f". Stop that process, or choose another port, e.g. WORKSHOP_{_env_key(service)}_PORT={port + 1} make up"
+        )
+    log_path = _log_file(config, service)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **aws_env(config), **service.env(config), "PYTHONUNBUFFERED": "1"}
+    for key in ("WORKSHOP_STATE_DIR", "WORKSHOP_EMULATOR_PORT", "WORKSHOP_RUNNER_PORT", "WORKSHOP_HOST_PORT"):
+        env.pop(key, None)
+    env.update(
+        {
+            "WORKSHOP_STATE_DIR": str(config.state_dir),
+            "WORKSHOP_EMULATOR_PORT": str(config.emulator_port),
+            "WORKSHOP_RUNNER_PORT": str(config.runner_port),
+            "WORKSHOP_HOST_PORT": str(config.host_port),
+        }
+    )
+    started = time.monotonic()
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            service.command(config),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=REPO_ROOT,
+            start_new_session=True,  # not killed with the terminal that ran `make up`
+        )
+    pid_path = _pid_file(config, service)
+    pid_path.parent.mkdir(parents=True, exist_ok=True)
+    pid_path.write_text(str(process.pid))
+    deadline = started + START_DEADLINE_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pid_path.unlink(missing_ok=True)
+            raise StackError(f"{service.name} exited with code {process.returncode} while starting. Last lines of {log_path}:\n{_tail(log_path, 15)}")
+        if healthy(config, service, timeout=0.5):
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise StackError(f"{service.name} was not healthy within {START_DEADLINE_S:.0f} s. See {log_path}:\n{_tail(log_path, 15)}")
+
+
+def _env_key(service: Service) -> str:
+    return {"emulator": "EMULATOR", "runner": "RUNNER", "function-host": "HOST"}[service.name]
+
+
+def _tail(path: Path, lines: int) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _stop(config: StackConfig, service: Service) -> str:
+    pid = running_pid(config, service)
+    pid_path = _pid_file(config, service)
+    if pid is None:
+        pid_path.unlink(missing_ok=True)
+        return "not running"
+    # SIGTERM first: the emulator saves its state only on a graceful stop.
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_DEADLINE_S
+    while time.monotonic() < deadline:
+        if running_pid(config, service) is None or _is_zombie(pid):
+            pid_path.unlink(missing_ok=True)
+            return f"stopped (pid {pid})"
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    pid_path.unlink(missing_ok=True)
+    return f"killed after {STOP_DEADLINE_S:.0f} s (pid {pid})"
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def _write_runner_function_configs(config: StackConfig, registry: dict) -> None:
+    """The runner needs to know the functions a durable function may `context.invoke`."""
+    configs = {
+        name: ({"DurableConfig": fn["durable"]} if fn.get("durable") else {})
+        for name, fn in registry["functions"].items()
+    }
+    path = config.state_dir / "runner" / "function-configs.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(configs, indent=2))
+
+
+def up(config: StackConfig, say: Callable[[str], None] = print) -> dict[str, float]:
+    """Start what is not running, provision, and wait until all are healthy. Harmless twice."""
+    from workshop.provision import provision
+    from workshop.seed import seed
+
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+    for service in SERVICES:
+        pid = running_pid(config, service)
+        if pid is not None and healthy(config, service):
+            say(f"  {service.name:<14} :{service.port(config):<5} already running (pid {pid})")
+        else:
+            if pid is not None:  # alive but not answering: replace it
+                _stop(config, service)
+            say(f"  {service.name:<14} :{service.port(config):<5} starting...")
+            timings[service.name] = _start(config, service)
+            say(f"  {service.name:<14} :{service.port(config):<5} healthy in {timings[service.name]:.2f} s (pid {running_pid(config, service)})")
+        if service.name == "emulator":
+            t = time.monotonic()
+            registry = provision(config)
+            seed(config, registry)
+            _write_runner_function_configs(config, registry)
+            timings["provision"] = time.monotonic() - t
+            say(f"  {'provisioned':<14} {len(registry['functions'])} functions, {len(registry.get('event_source_mappings', []))} event source mappings from infra/template.yaml ({timings['provision']:.2f} s)")
+    timings["total"] = time.monotonic() - t0
+    say(f"stack healthy in {timings['total']:.2f} s: Lambda endpoint {config.host_url}, AWS emulator {config.emulator_url}")
+    return timings
+
+
+def down(config: StackConfig, say: Callable[[str], None] = print) -> None:
+    # Reverse order: stop the host (no new invocations) before the runner, the emulator last.
+    for service in reversed(SERVICES):
+        say(f"  {service.name:<14} {_stop(config, service)}")
+
+
+def status(config: StackConfig, say: Callable[[str], None] = print) -> bool:
+    all_ok = True
+    for service in SERVICES:
+        pid = running_pid(config, service)
+        ok = pid is not None and healthy(config, service)
+        all_ok &= ok
+        state = "healthy" if ok else ("running, not answering" if pid else "stopped")
+        say(f"  {service.name:<14} :{service.port(config):<5} {state}" + (f" (pid {pid}, {_rss_mb(pid)} MB RSS)" if pid else ""))
+    return all_ok
+
+
+def _rss_mb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
+def logs(config: StackConfig, lines: int = 40, say: Callable[[str], None] = print) -> None:
+    for service in SERVICES:
+        path = _log_file(config, service)
+        say(f"==> {path} <==\n{_tail(path, lines)}\n")
+    for path in sorted((config.state_dir / "logs" / "functions").glob("*.log")):
+        say(f"==> {path} <==\n{_tail(path, lines)}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workshop.stack", description="Run the embedded local stack.")
+    parser.add_argument("command", choices=["up", "down", "status", "logs"])
+    parser.add_argument("-n", "--lines", type=int, default=40, help="lines per log (logs)")
+    args = parser.parse_args(argv)
+    config = StackConfig()
+    try:
+        if args.command == "up":
+            up(config)
+        elif args.command == "down":
+            down(config)
+        elif args.command == "status":
+            return 0 if status(config) else 1
+        else:
+            logs(config, args.lines)
+    except StackError as exc:
+        print(f"error: {exc.code}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
