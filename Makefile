@@ -27,3 +27,27 @@ $(EMU_VENV)/.installed: requirements/emulator.txt
 	@$(PYTHON) -m venv $(EMU_VENV)
 	@$(EMU_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/emulator.txt
 	@touch $@
+
+up: env ## start the local stack in the background (emulator :4566, runner :9014, function host :3001)
+	@$(PY) -m workshop.stack up
+
+down: ## stop the local stack (state is kept in .workshop/)
+	@if [ -x $(PY) ]; then $(PY) -m workshop.stack down; else echo "nothing to stop: no environment yet"; fi
+
+status: env ## show each service of the stack: pid, port, health, memory
+	@$(PY) -m workshop.stack status
+
+logs: env ## show the last lines of every service's and function's log
+	@$(PY) -m workshop.stack logs
+
+demo: env ## the main job: stack up, the order saga's happy and compensating paths, both timelines
+	@$(PY) -m workshop.demo
+
+test: env ## run every test: unit tests, then live tests on a private stack (free ports)
+	@$(PY) -m pytest -q tests
+
+test-unit: env ## unit tests only (no stack)
+	@$(PY) -m pytest -q tests/unit
+
+clean: down ## remove the stack's state and both virtual environments
+	rm -rf .workshop $(VENV) $(EMU_VENV)
