@@ -1,0 +1,50 @@
+"""Environment variables the functions read, each looked up when it is used.
+
+Reading at call time rather than import time keeps each function independent
+of the variables only another function gets (the payment function has no
+INVENTORY_TABLE, the warehouse has no tables at all) and lets tests set them
+per test. The template (infra/template.yaml) sets them all.
+
+Replay safety: these values are stable for the life of a deployed function
+version, so reading them in replayed code returns the same value every time.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class MissingSettingError(RuntimeError):
+    """A required environment variable is not set."""
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise MissingSettingError(f"environment variable {name} is not set")
+    return value
+
+
+def inventory_table() -> str:
+    """DynamoDB table of stock levels: partition key ``sku`` (S), attribute ``available`` (N)."""
+    return _required("INVENTORY_TABLE")
+
+
+def payments_table() -> str:
+    """DynamoDB table of payments: partition key ``order_id`` (S)."""
+    return _required("PAYMENTS_TABLE")
+
+
+def payment_function() -> str:
+    """Name (or ARN) of the payment function the saga calls with ``context.invoke``."""
+    return _required("PAYMENT_FUNCTION")
+
+
+def warehouse_function() -> str:
+    """Name (or ARN) of the warehouse function the saga hands orders to."""
+    return _required("WAREHOUSE_FUNCTION")
+
+
+def warehouse_timeout_param() -> str:
+    """Name of the SSM parameter holding the warehouse callback timeout, in seconds."""
+    return _required("WAREHOUSE_TIMEOUT_PARAM")
