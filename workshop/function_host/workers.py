@@ -9,6 +9,7 @@ without restarting anything; a worker started before the edit is retired.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import select
@@ -43,19 +44,31 @@ class InvocationOutcome:
         return self.error is not None
 
 
-def code_fingerprint(code_dir: Path, extra_dirs: tuple[Path, ...] = ()) -> int:
-    """The newest modification time of any Python file the function can import."""
-    newest = 0
+def code_fingerprint(code_dir: Path, extra_dirs: tuple[Path, ...] = ()) -> str:
+    """A digest of every Python file the function can import: changes when any of them does.
+
+    Path, size and mtime are cheap to read. The file system's clock is coarse
+    (two saves within a few ms can share an mtime), so files changed in the
+    last two seconds are also read and hashed.
+    """
+    digest = hashlib.sha1()
+    recent = time.time() - 2.0
     for root in (code_dir, *extra_dirs):
         for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames if d != "__pycache__" and not d.startswith(".")]
-            for name in filenames:
-                if name.endswith(".py"):
-                    try:
-                        newest = max(newest, os.stat(os.path.join(dirpath, name)).st_mtime_ns)
-                    except FileNotFoundError:
-                        pass
-    return newest
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+            for name in sorted(filenames):
+                if not name.endswith(".py"):
+                    continue
+                path = os.path.join(dirpath, name)
+                try:
+                    info = os.stat(path)
+                    digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\0".encode())
+                    if info.st_mtime >= recent:
+                        with open(path, "rb") as source:
+                            digest.update(source.read())
+                except FileNotFoundError:
+                    pass
+    return digest.hexdigest()
 
 
 def _rss_mb(pid: int) -> int:
@@ -102,7 +115,7 @@ class _LineReader:
 class Worker:
     """One worker process and the pipes to it."""
 
-    def __init__(self, function: dict[str, Any], env: dict[str, str], fingerprint: int) -> None:
+    def __init__(self, function: dict[str, Any], env: dict[str, str], fingerprint: str) -> None:
         self.id = uuid.uuid4().hex
         self.fingerprint = fingerprint
         self.log_stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[$LATEST]{self.id}"
