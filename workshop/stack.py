@@ -45,9 +45,9 @@ def _emulator_python() -> str:
 
 
 def _runner_command(config: StackConfig) -> list[str]:
-    runner = Path(sys.executable).with_name("dex-local-runner")
+    # Our launcher of dex-local-runner: same flags, plus recovery of suspended executions after a restart.
     return [
-        str(runner), "start-server",
+        sys.executable, "-m", "workshop.durable_runner", "start-server",
         "--host", config.bind_host,
         "--port", str(config.runner_port),
         "--lambda-endpoint", config.host_url,
@@ -78,7 +78,7 @@ SERVICES = (
         health_path="/health",
         command=_runner_command,
         env=lambda c: {},
-        marker="dex-local-runner",
+        marker="workshop.durable_runner",
     ),
     Service(
         name="function-host",

@@ -1,0 +1,131 @@
+"""Our launcher for AWS's durable runner, with recovery after a restart.
+
+    python -m workshop.durable_runner start-server --host 127.0.0.1 --port 9014 \\
+        --lambda-endpoint http://127.0.0.1:3001 --store-type sqlite --store-path P ...
+
+Same flags as `dex-local-runner start-server` (its own argparse is reused), and
+the same WebRunner, built as `cli.CliApp.start_server_command` builds it. Two
+differences:
+
+- After the runner starts and before it serves, every incomplete execution in
+  the store is recovered (workshop/durable_runner_recovery.py says what and why):
+  without this, an execution suspended on a wait, a retry, a callback timeout or
+  an in-flight invocation stays RUNNING forever after a restart.
+- SIGTERM stops it gracefully (server, executor, scheduler) within a couple of
+  seconds; a second SIGTERM, or a stop that hangs, exits at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from aws_durable_execution_sdk_python_testing.cli import CliApp
+from aws_durable_execution_sdk_python_testing.runner import WebRunner, WebRunnerConfig
+from aws_durable_execution_sdk_python_testing.stores.base import StoreType
+from aws_durable_execution_sdk_python_testing.web.server import WebServiceConfig
+
+from workshop.durable_runner_recovery import (
+    HeartbeatLog,
+    RecoveryUnsupported,
+    check_internals,
+    heartbeat_log_path,
+    install_heartbeat_log,
+    recover,
+)
+
+logger = logging.getLogger("workshop.durable_runner")
+
+STOP_GRACE_S = 3.0  # a graceful stop that takes longer than this ends with os._exit
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread by the SIGTERM handler to leave serve_forever()."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    # A second SIGTERM while stopping: leave now.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(1))
+
+    def watchdog() -> None:
+        sys.stderr.write(f"workshop.durable_runner: graceful stop took over {STOP_GRACE_S:.0f} s, exiting\n")
+        sys.stderr.flush()
+        os._exit(1)
+
+    timer = threading.Timer(STOP_GRACE_S, watchdog)
+    timer.daemon = True
+    timer.start()
+    raise _Terminated
+
+
+class RunnerApp(CliApp):
+    """dex-local-runner's CLI with only start-server, which also recovers executions."""
+
+    def _create_parsers(self) -> argparse.ArgumentParser:
+        parser = argparse.ArgumentParser(
+            prog="python -m workshop.durable_runner",
+            description="AWS's durable functions local runner (dex-local-runner) that recovers incomplete executions at start.",
+        )
+        subparsers = parser.add_subparsers(dest="command", help="Available commands", required=True)
+        self._create_start_server_parser(subparsers)  # its flags, defaults and AWS_DEX_* variables
+        return parser
+
+    def start_server_command(self, args: argparse.Namespace) -> int:
+        # Our own lines (one per recovered execution) are shown even at --log-level WARNING.
+        logger.setLevel(min(logging.INFO, logging.getLevelNamesMapping().get(args.log_level, logging.INFO)))
+        # As cli.CliApp.start_server_command builds it (1.4.0). --execution-timeout is accepted
+        # and, as there, unused: each execution carries its own timeout.
+        runner_config = WebRunnerConfig(
+            web_service=WebServiceConfig(host=args.host, port=args.port, log_level=args.log_level),
+            lambda_endpoint=args.lambda_endpoint,
+            local_runner_endpoint=args.local_runner_endpoint,
+            local_runner_region=args.local_runner_region,
+            local_runner_mode=args.local_runner_mode,
+            store_type=StoreType(args.store_type),
+            store_path=args.store_path,
+            invocation_timeout_seconds=args.invocation_timeout,
+            skip_time=args.skip_time,
+            function_configs=args.function_configs,
+        )
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        recovery = None
+        try:
+            with WebRunner(runner_config) as runner:
+                check_internals(runner)  # fail before serving anything if recovery cannot work
+                path = heartbeat_log_path(args.store_type, args.store_path)
+                heartbeats = HeartbeatLog(path) if path else None
+                if heartbeats:
+                    install_heartbeat_log(runner, heartbeats)
+                recovery = recover(runner, args.lambda_endpoint, heartbeats)
+                logger.info("durable runner serving on %s:%s (store %s %s)", args.host, args.port, args.store_type, args.store_path or "")
+                try:
+                    runner.serve_forever()
+                finally:
+                    recovery.stop()
+            return 0
+        except RecoveryUnsupported as exc:
+            logger.critical("%s", exc)
+            return 2
+        except (_Terminated, KeyboardInterrupt):
+            if recovery is not None:
+                recovery.stop()
+            logger.info("stopped")
+            return 0
+        except Exception:
+            logger.exception("Failed to start server")
+            return 1
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return RunnerApp().run(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
