@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 WORKSHOP := $(PY) -m workshop
 
 .DEFAULT_GOAL := help
-.PHONY: help env up down status logs demo test test-unit test-live clean
+.PHONY: help env up down status logs demo test test-unit clean measure
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,3 +51,6 @@ test-unit: env ## unit tests only (no stack)
 
 clean: down ## remove the stack's state and both virtual environments
 	rm -rf .workshop $(VENV) $(EMU_VENV)
+
+measure: env ## print start-up time and idle memory of a private stack (no assertions)
+	@$(PY) -m workshop.measure

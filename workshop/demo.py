@@ -1,0 +1,94 @@
+"""`make demo`: the stack up, the order saga twice, and what replay looked like.
+
+1. Brings the local stack up (harmless if it is already running).
+2. Places an order the warehouse confirms: the happy path.
+3. Places an order the warehouse rejects: the payment is refunded, then the
+   stock released, in that order.
+4. Prints both executions' timelines, where each invocation shows what ran for
+   real, what was replayed from the checkpoint log, and the lines it logged.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from typing import Any
+
+from rich.console import Console
+
+from workshop import cli, stack
+from workshop.config import StackConfig, boto3_client
+
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
+WAIT_LIMIT_S = 120.0
+
+SCENARIOS = (
+    ("happy path: the warehouse confirms", {"warehouse": "confirm"}),
+    ("compensating path: the warehouse rejects", {"warehouse": "reject"}),
+)
+
+
+def place_order(lam: Any, simulate: dict[str, Any]) -> str:
+    order = {
+        "order_id": f"demo-{uuid.uuid4().hex[:8]}",
+        "customer_id": "c-demo",
+        "items": [{"sku": "SKU-BOOK", "quantity": 1}, {"sku": "SKU-MUG", "quantity": 2}],
+        "amount": "42.50",
+        "currency": "EUR",
+        "simulate": simulate,
+    }
+    response = lam.invoke(FunctionName="order-saga:live", InvocationType="Event", Payload=json.dumps(order).encode())
+    return response["DurableExecutionArn"]
+
+
+def wait_until_done(lam: Any, arn: str, console: Console, label: str) -> dict[str, Any]:
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    with console.status(f"[bold]{label}[/]: running…") as status:
+        while True:
+            detail = lam.get_durable_execution(DurableExecutionArn=arn, IncludeExecutionData=True)
+            if detail["Status"] in TERMINAL:
+                return detail
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{label}: still {detail['Status']} after {WAIT_LIMIT_S:.0f} s; see `workshop timeline {arn}`")
+            events = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
+            status.update(f"[bold]{label}[/]: {len(events)} history events, last {events[-1]['EventType'] if events else '-'}")
+            time.sleep(0.2)
+
+
+def main() -> int:
+    console = Console()
+    config = StackConfig()
+    console.rule("[bold]1. the local stack")
+    try:
+        stack.up(config, say=console.print)
+    except stack.StackError as exc:
+        console.print(f"[red]error:[/] {exc.code}")
+        return 1
+    lam = boto3_client("lambda", config)
+
+    results = []
+    for number, (label, simulate) in enumerate(SCENARIOS, start=2):
+        console.rule(f"[bold]{number}. order saga, {label}")
+        arn = place_order(lam, simulate)
+        console.print(f"started [cyan]{arn}[/]")
+        detail = wait_until_done(lam, arn, console, label)
+        results.append((label, arn, detail))
+        cli.main(["timeline", arn])
+
+    console.rule("[bold]summary")
+    ok = True
+    for label, arn, detail in results:
+        outcome = json.loads(detail["Result"]) if detail.get("Result") else detail.get("Error")
+        console.print(f"{label}: [bold]{detail['Status']}[/] {json.dumps(outcome)}")
+        ok &= detail["Status"] == "SUCCEEDED"
+    console.print(
+        "\nExplore: `.venv/bin/workshop list`, `.venv/bin/workshop timeline ARN`, `.venv/bin/workshop --help`.\n"
+        "The stack keeps running; `make down` stops it."
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
