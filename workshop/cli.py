@@ -1,0 +1,539 @@
+"""The `workshop` command: start, list, inspect and answer durable executions on the local stack.
+
+All AWS calls go through `workshop.config.boto3_client`, so the same commands
+work against any stack the WORKSHOP_* variables point at. This module does the
+I/O; `workshop.timeline` assembles data and `workshop.render` draws it.
+
+Exit codes: 0 ok, 1 an AWS error / the stack is not running / an execution
+that did not succeed (`start --wait`), 2 a usage error (bad arguments, bad JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
+from rich.console import Console
+from rich.text import Text
+
+from workshop import render
+from workshop.config import StackConfig, boto3_client
+from workshop.timeline import build_timeline, epoch_seconds, split_by_request
+
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
+DEFAULT_WAIT_S = 900.0
+
+
+class CliError(Exception):
+    """A failure with a message for the learner (no traceback) and an exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class Services:
+    """The clients and endpoints one command uses, created on first use (tests pass fakes)."""
+
+    config: StackConfig = field(default_factory=StackConfig)
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        if service not in self.clients:
+            self.clients[service] = boto3_client(service, self.config)
+        return self.clients[service]
+
+    def invocations(self, execution_arn: str | None = None, function: str | None = None) -> list[dict[str, Any]]:
+        """The function host's invocation index (not an AWS API: GET /_workshop/invocations)."""
+        query = {k: v for k, v in (("execution", execution_arn), ("function", function)) if v}
+        url = f"{self.config.host_url}/_workshop/invocations?{urllib.parse.urlencode(query)}"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return json.loads(response.read() or b"{}").get("Invocations", [])
+        except urllib.error.HTTPError as exc:
+            raise CliError(f"The function host answered {exc.code} for its invocation index ({url}).") from exc
+        except urllib.error.URLError as exc:
+            raise CliError(not_running_message(self.config, self.config.host_url)) from exc
+
+    def registry(self) -> dict[str, Any]:
+        """The functions the provisioner registered ({"functions": {name: {...}}})."""
+        path = self.config.registry_path
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise CliError(f"No function registry at {path}: the stack has not been provisioned — start it with `make up`.") from exc
+        except ValueError as exc:
+            raise CliError(f"The function registry {path} is not valid JSON: {exc}") from exc
+
+    def durable_functions(self) -> list[str]:
+        functions = self.registry().get("functions", {})
+        return sorted(name for name, spec in functions.items() if (spec or {}).get("durable"))
+
+    def log_group(self, function: str) -> str:
+        try:
+            spec = self.registry().get("functions", {}).get(function) or {}
+        except CliError:
+            spec = {}
+        return spec.get("log_group") or f"/aws/lambda/{function}"
+
+
+def not_running_message(config: StackConfig, url: str) -> str:
+    if url.startswith(config.emulator_url):
+        return f"The AWS emulator of the local stack is not running at {config.emulator_url} — start it with `make up`"
+    return f"The local stack is not running at {config.host_url} — start it with `make up`"
+
+
+# ------------------------------------------------------------ argument types
+def json_text(raw: str) -> str:
+    """argparse type: the text must be JSON (checked here so typos never reach AWS)."""
+    try:
+        json.loads(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({exc}): {raw!r}") from exc
+    return raw
+
+
+def split_qualifier(function: str) -> tuple[str, str | None]:
+    """'order-saga:live' -> ('order-saga', 'live'); the list API wants them apart."""
+    if function.startswith("arn:"):
+        parts = function.split(":")
+        return parts[6], (parts[7] if len(parts) > 7 else None)
+    name, _, qualifier = function.partition(":")
+    return name, qualifier or None
+
+
+# ----------------------------------------------------------------- commands
+def cmd_start(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
+    name, _ = split_qualifier(args.function)
+    if services.config.registry_path.exists():
+        spec = services.registry().get("functions", {}).get(name)
+        if spec is not None and not spec.get("durable"):
+            # An asynchronous Invoke would run it once as a plain function: refuse instead.
+            raise CliError(f"{name} is not a durable function (no DurableConfig in {services.config.registry_path}); nothing was invoked.")
+    request: dict[str, Any] = {"FunctionName": args.function, "InvocationType": "Event", "Payload": args.payload.encode()}
+    if args.name:
+        request["DurableExecutionName"] = args.name
+    response = services.client("lambda").invoke(**request)
+    arn = response.get("DurableExecutionArn")
+    if not arn:
+        raise CliError(f"{args.function} did not start a durable execution (no DurableExecutionArn): is it a durable function?")
+    out.print(arn, highlight=False, soft_wrap=True)
+    if not args.wait:
+        return 0
+    detail = wait_for_execution(services, arn, args.timeout, err)
+    if detail is None:
+        err.print(
+            f"[yellow]Still RUNNING after {args.timeout:g} s[/] — follow it with [bold]workshop timeline {arn}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 1
+    status = detail.get("Status")
+    if status == "SUCCEEDED":
+        out.print(render.pretty_json(detail.get("Result")), highlight=False, soft_wrap=True)
+        return 0
+    error = detail.get("Error") or {}
+    message = ": ".join(p for p in (error.get("ErrorType"), error.get("ErrorMessage")) if p) or status
+    err.print(Text(f"{status}: {message}", style="bold red"))
+    return 1
+
+
+def wait_for_execution(services: Services, arn: str, timeout_s: float, err: Console) -> dict[str, Any] | None:
+    """Poll GetDurableExecution until a final status or the deadline (None); show a spinner meanwhile."""
+    lambda_ = services.client("lambda")
+    started = time.monotonic()
+    deadline = started + timeout_s
+    delay = 0.1
+    hinted: set[str] = set()
+    next_callback_check = started + 1.0
+    with err.status("starting…", spinner="dots") as status:
+        while True:
+            detail = lambda_.get_durable_execution(DurableExecutionArn=arn, IncludeExecutionData=True)
+            state = detail.get("Status", "?")
+            if state in TERMINAL:
+                return detail
+            now = time.monotonic()
+            if now >= deadline:
+                return None
+            waiting = ""
+            if now >= next_callback_check:
+                next_callback_check = now + 2.0
+                for row in pending_callbacks(services, [arn]):
+                    waiting = f" — waiting for callback {row['operation']}"
+                    if row["callback_id"] not in hinted:
+                        hinted.add(row["callback_id"])
+                        err.print(
+                            f"[yellow]waiting for callback[/] {row['operation']}: answer it with\n"
+                            f"  workshop callback succeed {row['callback_id']} --result '{{...}}'",
+                            highlight=False,
+                            soft_wrap=True,
+                        )
+            status.update(f"{state} for {now - started:.1f} s{waiting}")
+            time.sleep(min(delay, max(deadline - now, 0)))
+            delay = min(delay * 1.5, 0.5)
+
+
+def cmd_list(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
+    if args.function:
+        targets = [split_qualifier(args.function)]
+        known = services.durable_functions() if services.config.registry_path.exists() else None
+        if known is not None and targets[0][0] not in known:
+            err.print(f"[yellow]{targets[0][0]} is not a durable function in {services.config.registry_path}[/]", highlight=False)
+    else:
+        targets = [(name, None) for name in services.durable_functions()]
+    rows: list[dict[str, Any]] = []
+    lambda_ = services.client("lambda")
+    for name, qualifier in targets:
+        request: dict[str, Any] = {"FunctionName": name}
+        if qualifier:
+            request["Qualifier"] = qualifier
+        if args.status:
+            request["Statuses"] = [args.status]
+        for page in lambda_.get_paginator("list_durable_executions_by_function").paginate(**request):
+            rows.extend({**row, "_function": name} for row in page.get("DurableExecutions", []))
+    rows.sort(key=lambda r: epoch_seconds(r.get("StartTimestamp")) or 0.0)
+    if not rows:
+        out.print("No durable executions yet. Start one with: workshop start FUNCTION:live --payload '{...}'", highlight=False, soft_wrap=True)
+        return 0
+    out.print(render.executions_table(rows, show_function=len(targets) != 1, width=out.width), soft_wrap=True)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
+    detail = services.client("lambda").get_durable_execution(DurableExecutionArn=args.arn, IncludeExecutionData=True)
+    out.print(render.execution_panel(detail))
+    out.print(f"[dim]what ran in which invocation: workshop timeline {args.arn}[/]", highlight=False, soft_wrap=True)
+    return 0
+
+
+def fetch_history(services: Services, arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    paginator = services.client("lambda").get_paginator("get_durable_execution_history")
+    for page in paginator.paginate(DurableExecutionArn=arn, IncludeExecutionData=True):
+        events.extend(page.get("Events", []))
+    return events
+
+
+def read_stream(services: Services, group: str, stream: str, start_ms: int | None = None) -> list[tuple[int, str]]:
+    """All (timestamp, message) of one log stream, oldest first."""
+    logs = services.client("logs")
+    request: dict[str, Any] = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
+    if start_ms is not None:
+        request["startTime"] = start_ms
+    lines: list[tuple[int, str]] = []
+    token: str | None = None
+    for _ in range(10_000):  # a bound, not a limit anyone should reach
+        response = logs.get_log_events(**request, **({"nextToken": token} if token else {}))
+        batch = response.get("events", [])
+        lines.extend((e.get("timestamp", 0), e.get("message", "")) for e in batch)
+        new_token = response.get("nextForwardToken")
+        if not batch or not new_token or new_token == token:
+            break
+        token = new_token
+    return lines
+
+
+def invocation_logs(services: Services, entries: list[dict[str, Any]]) -> tuple[dict[str, list[str]], list[str]]:
+    """Framed log lines per request id for these index entries, and what could not be read."""
+    by_request: dict[str, list[str]] = {}
+    problems: list[str] = []
+    streams = sorted({(e["log_group"], e["log_stream"]) for e in entries if e.get("log_group") and e.get("log_stream")})
+    earliest = min((e.get("start") or 0.0 for e in entries), default=0.0)
+    start_ms = int((earliest - 60) * 1000) if earliest else None
+    for group, stream in streams:
+        try:
+            lines = read_stream(services, group, stream, start_ms)
+        except ClientError as exc:
+            problems.append(f"could not read {group} {stream}: {error_text(exc)}")
+            continue
+        by_request.update(split_by_request(message for _, message in lines))
+    return by_request, problems
+
+
+def cmd_timeline(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
+    history = fetch_history(services, args.arn)
+    entries = services.invocations(execution_arn=args.arn)
+    try:
+        logs, problems = invocation_logs(services, entries)
+    except EndpointConnectionError as exc:
+        logs, problems = {}, [not_running_message(services.config, exc.kwargs.get("endpoint_url", "")) + " (log lines left out)"]
+    timeline = build_timeline(history, entries, logs, execution_arn=args.arn)
+    timeline.notes.extend(problems)
+    if args.json:
+        print(json.dumps(timeline.to_dict(), indent=2, default=str, ensure_ascii=False))
+        return 0
+    function = entries[0].get("function") if entries else None
+    out.print(render.timeline_renderable(timeline, function))
+    return 0
+
+
+def cmd_callback(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
+    lambda_ = services.client("lambda")
+    if args.action == "succeed":
+        request: dict[str, Any] = {"CallbackId": args.callback_id}
+        if args.result is not None:
+            request["Result"] = args.result.encode()
+        lambda_.send_durable_execution_callback_success(**request)
+        out.print(f"[green]sent success[/] to callback {args.callback_id}", highlight=False, soft_wrap=True)
+    elif args.action == "fail":
+        error = {k: v for k, v in (("ErrorType", args.error_type), ("ErrorMessage", args.error_message)) if v is not None}
+        lambda_.send_durable_execution_callback_failure(CallbackId=args.callback_id, Error=error)
+        out.print(f"[red]sent failure[/] to callback {args.callback_id}", highlight=False, soft_wrap=True)
+    elif args.action == "heartbeat":
+        lambda_.send_durable_execution_callback_heartbeat(CallbackId=args.callback_id)
+        out.print(f"sent heartbeat to callback {args.callback_id}", highlight=False, soft_wrap=True)
+    else:  # pending
+        if args.arn:
+            arns = [args.arn]
+        else:
+            arns = []
+            for name in services.durable_functions():
+                paginator = lambda_.get_paginator("list_durable_executions_by_function")
+                for page in paginator.paginate(FunctionName=name, Statuses=["RUNNING"]):
+                    arns.extend(row["DurableExecutionArn"] for row in page.get("DurableExecutions", []))
+        rows = pending_callbacks(services, arns)
+        if not rows:
+            out.print("No callback is waiting for an answer.", highlight=False)
+            return 0
+        out.print(render.callbacks_table(rows))
+        out.print("Answer one (or: workshop callback fail ID --error-type T --error-message M):", style="dim", highlight=False)
+        for number, row in enumerate(rows, start=1):
+            out.print(f"#{number} workshop callback succeed {row['callback_id']} --result '{{...}}'", highlight=False, soft_wrap=True)
+    return 0
+
+
+def pending_callbacks(services: Services, arns: Sequence[str]) -> list[dict[str, Any]]:
+    """Callbacks started and not answered, from each execution's history."""
+    rows: list[dict[str, Any]] = []
+    for arn in arns:
+        history = fetch_history(services, arn)
+        timeline = build_timeline(history, [], {}, execution_arn=arn)
+        names = {e.get("Id"): e.get("Name") for e in history if e.get("Id")}
+        subtypes = {e.get("Id"): e.get("SubType") for e in history if e.get("Id")}
+        for op in timeline.pending:
+            if op.kind != "Callback" or not op.callback_id:
+                continue
+            label = op.name or op.id[:12]
+            if op.parent_id and subtypes.get(op.parent_id) == "WaitForCallback":
+                label = f"{names.get(op.parent_id)} (wait_for_callback)"
+            started = next(
+                (epoch_seconds(e.get("EventTimestamp")) for e in history if e.get("Id") == op.id and e.get("EventType") == "CallbackStarted"),
+                None,
+            )
+            rows.append(
+                {
+                    "execution": timeline.execution_name or arn,
+                    "execution_arn": arn,
+                    "operation": label,
+                    "since": started,
+                    "callback_id": op.callback_id,
+                }
+            )
+    return rows
+
+
+def cmd_logs(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
+    name, _ = split_qualifier(args.function)
+    group = services.log_group(name)
+    if args.execution:
+        entries = [e for e in services.invocations(execution_arn=args.execution) if e.get("function") in (None, name)]
+        if not entries:
+            out.print(f"No invocation of {name} recorded for execution {args.execution}.", highlight=False, soft_wrap=True)
+            return 0
+        by_request, problems = invocation_logs(services, entries)
+        for problem in problems:
+            err.print(f"[yellow]{problem}[/]", highlight=False)
+        lines = [line for e in entries for line in by_request.get(e["request_id"], [])]
+    else:
+        streams: list[str] = []
+        paginator = services.client("logs").get_paginator("describe_log_streams")
+        for page in paginator.paginate(logGroupName=group):
+            streams.extend(s["logStreamName"] for s in page.get("logStreams", []))
+        blocks: list[tuple[int, int, list[str]]] = []  # (first timestamp, order, lines) per invocation
+        for stream in streams:
+            events = read_stream(services, group, stream)
+            block: list[str] = []
+            first = 0
+            for timestamp, message in events:
+                if not block:
+                    first = timestamp
+                block.append(message)
+                if message.startswith("REPORT RequestId:"):
+                    blocks.append((first, len(blocks), block))
+                    block = []
+            if block:
+                blocks.append((first, len(blocks), block))
+        lines = [line for _, _, block in sorted(blocks) for line in block]
+    if args.tail is not None:
+        lines = lines[-args.tail :] if args.tail > 0 else []
+    for line in lines:
+        style = "dim" if line.startswith(("START RequestId:", "END RequestId:", "REPORT RequestId:")) else ""
+        out.print(Text(line, style=style), soft_wrap=True)
+    if not lines:
+        out.print(f"No log lines in {group}.", highlight=False)
+    return 0
+
+
+# -------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workshop",
+        description=(
+            "Start, inspect and answer durable executions on the workshop's local stack "
+            "(Lambda endpoint: the function host; set WORKSHOP_HOST_PORT etc. to use another stack)."
+        ),
+        epilog="Example: workshop start order-saga:live --payload '{\"order_id\": \"o-1\"}' --wait",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    start = commands.add_parser(
+        "start",
+        help="start a durable execution (asynchronous Invoke)",
+        description=(
+            "Invoke a durable function asynchronously (InvocationType=Event) and print the new "
+            "execution's ARN. Durable functions must be invoked by a qualified name."
+        ),
+    )
+    start.add_argument("function", metavar="FUNCTION", help="qualified function name, e.g. order-saga:live or order-saga:$LATEST")
+    start.add_argument("--payload", required=True, type=json_text, metavar="JSON", help="the event, as JSON")
+    start.add_argument(
+        "--name",
+        metavar="NAME",
+        help="DurableExecutionName: the same name and payload return the same execution (an idempotent start)",
+    )
+    start.add_argument("--wait", action="store_true", help="wait for the execution to end and print its result")
+    start.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_WAIT_S,
+        metavar="SECONDS",
+        help=f"with --wait: give up waiting after this long (default {DEFAULT_WAIT_S:g}); the execution goes on",
+    )
+    start.set_defaults(handler=cmd_start)
+
+    list_ = commands.add_parser(
+        "list",
+        help="list durable executions",
+        description="List the executions of one durable function, or of every durable function in the stack's registry.",
+    )
+    list_.add_argument("function", metavar="FUNCTION", nargs="?", help="a function name (name:qualifier filters by qualifier)")
+    list_.add_argument("--status", choices=sorted(TERMINAL | {"RUNNING"}), help="only executions in this status")
+    list_.set_defaults(handler=cmd_list)
+
+    show = commands.add_parser(
+        "show",
+        help="status, input, result or error of one execution",
+        description="Show one durable execution (GetDurableExecution with its input and result).",
+    )
+    show.add_argument("arn", metavar="ARN", help="the DurableExecutionArn (printed by `workshop start`, listed by `workshop list`)")
+    show.set_defaults(handler=cmd_show)
+
+    timeline = commands.add_parser(
+        "timeline",
+        help="each invocation of an execution: what ran, what was replayed, what it waited on, its log lines",
+        description=(
+            "Make replay visible. For each invocation of the handler: the operations it really ran, "
+            "the ones the SDK replayed from checkpoints, what suspended it (wait, callback, retry) "
+            "and the log lines it printed. Built from the durable history, the function host's "
+            "invocation index and CloudWatch Logs."
+        ),
+    )
+    timeline.add_argument("arn", metavar="ARN", help="the DurableExecutionArn")
+    timeline.add_argument("--json", action="store_true", help="print the assembled timeline as JSON instead of drawing it")
+    timeline.set_defaults(handler=cmd_timeline)
+
+    callback = commands.add_parser(
+        "callback",
+        help="answer a callback an execution waits for, or list the waiting ones",
+        description="Answer a durable callback (SendDurableExecutionCallbackSuccess/Failure/Heartbeat), or list pending ones.",
+    )
+    actions = callback.add_subparsers(dest="action", metavar="ACTION", required=True)
+    succeed = actions.add_parser("succeed", help="complete a callback with a result", description="Complete a callback successfully.")
+    succeed.add_argument("callback_id", metavar="CALLBACK_ID", help="the callback id (see `workshop callback pending`)")
+    succeed.add_argument("--result", type=json_text, metavar="JSON", help="the result the execution receives, as JSON")
+    fail = actions.add_parser("fail", help="fail a callback with an error", description="Fail a callback: the execution sees an error.")
+    fail.add_argument("callback_id", metavar="CALLBACK_ID", help="the callback id (see `workshop callback pending`)")
+    fail.add_argument("--error-type", metavar="T", help="ErrorType, e.g. Rejected")
+    fail.add_argument("--error-message", metavar="M", help="ErrorMessage, e.g. 'no stock in the warehouse'")
+    heartbeat = actions.add_parser(
+        "heartbeat",
+        help="keep a callback with a heartbeat timeout alive",
+        description="Send a heartbeat: resets the callback's heartbeat timeout.",
+    )
+    heartbeat.add_argument("callback_id", metavar="CALLBACK_ID", help="the callback id")
+    pending = actions.add_parser(
+        "pending",
+        help="list callbacks that are waiting for an answer",
+        description="List callbacks started and not yet answered, for one execution or every running one.",
+    )
+    pending.add_argument("arn", metavar="ARN", nargs="?", help="only this execution (default: every RUNNING execution)")
+    callback.set_defaults(handler=cmd_callback)
+
+    logs = commands.add_parser(
+        "logs",
+        help="a function's log lines from CloudWatch Logs",
+        description="Print a function's log lines (CloudWatch Logs in the emulator), one invocation after another.",
+    )
+    logs.add_argument("function", metavar="FUNCTION", help="function name")
+    logs.add_argument("--execution", metavar="ARN", help="only the invocations of this durable execution")
+    logs.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+    logs.set_defaults(handler=cmd_logs)
+    return parser
+
+
+# ---------------------------------------------------------------------- main
+def error_text(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    code = error.get("Code") or "Error"
+    message = error.get("Message") or str(exc)
+    return f"{code}: {message}"
+
+
+def main(argv: Sequence[str] | None = None, *, services: Services | None = None) -> int:
+    """Entry point of `workshop` and `python -m workshop`; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) and usage errors (2): argparse already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    out = Console()
+    err = Console(stderr=True)
+    handler: Callable[..., int] = args.handler
+    try:
+        services = services or Services()
+    except SystemExit as exc:  # StackConfig rejects a WORKSHOP_*_PORT that is not a port
+        err.print(Text(str(exc.code), style="bold red"), soft_wrap=True)
+        return 2
+    try:
+        return handler(args, services, out, err)
+    except CliError as exc:
+        err.print(Text(exc.message, style="bold red"), soft_wrap=True)
+        return exc.code
+    except ClientError as exc:
+        err.print(Text(error_text(exc), style="bold red"), soft_wrap=True)
+        return 1
+    except EndpointConnectionError as exc:
+        config = services.config
+        err.print(Text(not_running_message(config, exc.kwargs.get("endpoint_url", "")), style="bold red"), soft_wrap=True)
+        return 1
+    except ParamValidationError as exc:
+        err.print(Text(str(exc), style="bold red"), soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted", style="yellow")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
