@@ -145,7 +145,7 @@ class FunctionHost:
         self._name_locks: dict[tuple[str, str], threading.Lock] = {}
         self._name_locks_guard = threading.Lock()
         self.stop_event = threading.Event()
-        self._pollers: list[SqsPoller] = []
+        self._pollers: dict[str, SqsPoller] = {}
 
     # ---- running handlers -------------------------------------------------
     def worker_env(self, name: str, function: dict[str, Any]) -> dict[str, str]:
@@ -327,16 +327,31 @@ class FunctionHost:
         return outcome.failed, outcome.error if outcome.failed else outcome.result
 
     def start_pollers(self) -> None:
-        sqs = boto3_client("sqs", self.config)
-        for mapping in self.registry.current().get("event_source_mappings", []):
-            if mapping.get("enabled", True):
-                poller = SqsPoller(mapping, sqs, self.invoke_for_mapping, self.stop_event)
-                poller.start()
-                self._pollers.append(poller)
+        """Start a poller for every enabled mapping that has none yet.
 
-    def reap_loop(self) -> None:
-        while not self.stop_event.wait(15):
-            self.pool.reap_idle()
+        Called at start and again whenever the registry changes, so `make up`
+        re-provisioning a template with a new mapping needs no host restart.
+        (A mapping removed or disabled stops only with the host.)
+        """
+        for mapping in self.registry.current().get("event_source_mappings", []):
+            key = mapping.get("uuid") or f"{mapping['function']}:{mapping['queue_arn']}"
+            if mapping.get("enabled", True) and key not in self._pollers:
+                poller = SqsPoller(mapping, boto3_client("sqs", self.config), self.invoke_for_mapping, self.stop_event)
+                poller.start()
+                self._pollers[key] = poller
+                log.info("polling %s for %s (batch size %s)", mapping["queue_url"], mapping["function"], mapping.get("batch_size", 10))
+
+    def housekeeping_loop(self) -> None:
+        """Pick up new mappings quickly; stop idle workers now and then."""
+        ticks = 0
+        while not self.stop_event.wait(1.0):
+            ticks += 1
+            try:
+                self.start_pollers()
+            except Exception as exc:  # noqa: BLE001 - a bad registry must not stop the host
+                log.warning("could not start pollers: %s", exc)
+            if ticks % 15 == 0:
+                self.pool.reap_idle()
 
 
 def _json_or_text(raw: bytes) -> Any:
@@ -509,7 +524,7 @@ def serve(config: StackConfig) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     host.start_pollers()
-    threading.Thread(target=host.reap_loop, daemon=True).start()
+    threading.Thread(target=host.housekeeping_loop, daemon=True).start()
     log.info("function host listening on %s (runner %s, emulator %s)", config.host_url, config.runner_url, config.emulator_url)
     try:
         server.serve_forever(poll_interval=0.2)
