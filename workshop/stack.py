@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from workshop.config import REPO_ROOT, StackConfig, aws_env
+from workshop.config import REGION, REPO_ROOT, StackConfig, aws_env
 
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 15.0
@@ -54,6 +54,7 @@ def _runner_command(config: StackConfig) -> list[str]:
         "--store-type", "sqlite",
         "--store-path", str(config.state_dir / "runner" / "executions.db"),
         "--function-configs", f"file://{config.state_dir / 'runner' / 'function-configs.json'}",
+        "--local-runner-region", REGION,  # the runner's default is us-west-2; ARNs must match the rest
         "--log-level", "WARNING",
     ]  # fmt: skip
 

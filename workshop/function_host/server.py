@@ -186,7 +186,8 @@ class FunctionHost:
             if init_error is not None:
                 self.pool.release(name, worker)
                 outcome = InvocationOutcome(request_id=request_id, error=init_error, logs=init_lines, log_stream=worker.log_stream)
-                return self._finish(name, function, event, outcome, init_ms)
+                now = time.time()
+                return self._finish(name, function, event, outcome, init_ms, (now, now))
         request = {
             "event": event,
             "context": {
@@ -202,27 +203,30 @@ class FunctionHost:
             },
             "env": {"_X_AMZN_TRACE_ID": trace_header(), "AWS_LAMBDA_LOG_STREAM_NAME": worker.log_stream},
         }
+        invoked_at = time.time()
         try:
             outcome = worker.invoke(request, timeout_s)
         finally:
             self.pool.release(name, worker)
+        returned_at = time.time()
         outcome.logs[:0] = init_lines
-        return self._finish(name, function, event, outcome, init_ms)
+        return self._finish(name, function, event, outcome, init_ms, (invoked_at, returned_at))
 
-    def _finish(self, name: str, function: dict[str, Any], event: Any, outcome: InvocationOutcome, init_ms: float | None) -> InvocationOutcome:
+    def _finish(
+        self, name: str, function: dict[str, Any], event: Any, outcome: InvocationOutcome, init_ms: float | None, window: tuple[float, float]
+    ) -> InvocationOutcome:
         """Ship the invocation's output to CloudWatch Logs and record it in the invocation index."""
         if outcome.error:
             outcome.logs.append(json.dumps(outcome.error))
         log_group = function.get("log_group", f"/aws/lambda/{name}")
         self.logs.write(name, log_group, outcome.log_stream, framed_lines(outcome, "$LATEST", int(function.get("memory", 128)), init_ms))
-        ended = time.time()
         self.invocations.record(
             {
                 "request_id": outcome.request_id,
                 "function": name,
                 "execution_arn": event.get("DurableExecutionArn") if isinstance(event, dict) else None,
-                "start": ended - outcome.duration_ms / 1000,
-                "end": ended,
+                "start": window[0],  # the handler's own run: before log shipping, so the timeline's windows are exact
+                "end": window[1],
                 "init_ms": init_ms,
                 "error_type": (outcome.error or {}).get("errorType"),
                 "log_group": log_group,
