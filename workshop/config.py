@@ -43,6 +43,8 @@ class StackConfig:
     emulator_port: int = field(default_factory=lambda: _port("WORKSHOP_EMULATOR_PORT", 4566))
     runner_port: int = field(default_factory=lambda: _port("WORKSHOP_RUNNER_PORT", 9014))
     host_port: int = field(default_factory=lambda: _port("WORKSHOP_HOST_PORT", 3001))
+    # X-Ray daemon protocol: segments arrive over UDP on this port (the daemon's default)
+    xray_port: int = field(default_factory=lambda: _port("WORKSHOP_XRAY_PORT", 2000))
     bind_host: str = "127.0.0.1"
 
     @property

@@ -175,14 +175,13 @@ def _start(config: StackConfig, service: Service) -> float:
     log_path = _log_file(config, service)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **aws_env(config), **service.env(config), "PYTHONUNBUFFERED": "1"}
-    for key in ("WORKSHOP_STATE_DIR", "WORKSHOP_EMULATOR_PORT", "WORKSHOP_RUNNER_PORT", "WORKSHOP_HOST_PORT"):
-        env.pop(key, None)
     env.update(
         {
             "WORKSHOP_STATE_DIR": str(config.state_dir),
             "WORKSHOP_EMULATOR_PORT": str(config.emulator_port),
             "WORKSHOP_RUNNER_PORT": str(config.runner_port),
             "WORKSHOP_HOST_PORT": str(config.host_port),
+            "WORKSHOP_XRAY_PORT": str(config.xray_port),
         }
     )
     started = time.monotonic()

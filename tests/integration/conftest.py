@@ -23,8 +23,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def make_config(state_dir: Path) -> StackConfig:
-    return StackConfig(state_dir=state_dir, emulator_port=free_port(), runner_port=free_port(), host_port=free_port())
+    return StackConfig(
+        state_dir=state_dir, emulator_port=free_port(), runner_port=free_port(), host_port=free_port(), xray_port=free_udp_port()
+    )
 
 
 def export(config: StackConfig) -> dict[str, str]:
@@ -34,6 +42,7 @@ def export(config: StackConfig) -> dict[str, str]:
         "WORKSHOP_EMULATOR_PORT": str(config.emulator_port),
         "WORKSHOP_RUNNER_PORT": str(config.runner_port),
         "WORKSHOP_HOST_PORT": str(config.host_port),
+        "WORKSHOP_XRAY_PORT": str(config.xray_port),
     }
 
 

@@ -154,7 +154,8 @@ class FunctionHost:
         env.update(
             {
                 "PYTHONUNBUFFERED": "1",
-                "PYTHONPATH": function["code_dir"],
+                # a lab's handler imports the services' shared code: python_path adds it
+                "PYTHONPATH": os.pathsep.join([function["code_dir"], *function.get("python_path", [])]),
                 "LAMBDA_TASK_ROOT": function["code_dir"],
                 "_HANDLER": function["handler"],
                 "AWS_EXECUTION_ENV": "AWS_Lambda_" + function.get("runtime", "python3.13"),
@@ -163,7 +164,7 @@ class FunctionHost:
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.get("memory", 128)),
                 "AWS_LAMBDA_LOG_GROUP_NAME": function.get("log_group", f"/aws/lambda/{name}"),
                 "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-                "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{os.environ.get('WORKSHOP_XRAY_PORT', '2000')}",
+                "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{self.config.xray_port}",
                 "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             }
         )

@@ -235,7 +235,8 @@ class WorkerPool:
 
     def acquire(self, name: str, function: dict[str, Any], env: dict[str, str]) -> tuple[Worker, bool]:
         """A ready worker for `name`, and whether it was just started (a cold start)."""
-        fingerprint = code_fingerprint(Path(function["code_dir"]), self._extra_code_dirs)
+        extra = tuple(Path(p) for p in function.get("python_path", [])) + self._extra_code_dirs
+        fingerprint = code_fingerprint(Path(function["code_dir"]), extra)
         retired: list[Worker] = []
         with self._lock:
             idle = self._idle.setdefault(name, [])
