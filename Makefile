@@ -7,10 +7,10 @@ PY := $(VENV)/bin/python
 WORKSHOP := $(PY) -m workshop
 
 .DEFAULT_GOAL := help
-.PHONY: help env up down status logs demo test test-unit clean measure
+.PHONY: help env up down status logs demo test test-unit clean measure progress
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 env: $(VENV)/.installed $(EMU_VENV)/.installed ## create both virtual environments (pinned)
 
@@ -54,3 +54,18 @@ clean: down ## remove the stack's state and both virtual environments
 
 measure: env ## print start-up time and idle memory of a private stack (no assertions)
 	@$(PY) -m workshop.measure
+
+lab-%-hint: env ## the hint for your first failing stage of lab N
+	@$(PY) -m workshop.labs hint $*
+
+lab-%-solution: env ## the diff from your handler.py to lab N's solution
+	@$(PY) -m workshop.labs solution $*
+
+lab-%-reset: env ## restore lab N's starter (your file is kept as handler.py.bak-<time>)
+	@$(PY) -m workshop.labs reset $*
+
+lab-%: env ## run lab N (1-3): its goal, a live run, what to look at, every stage's check
+	@$(PY) -m workshop.labs run $*
+
+progress: env ## every lab and stage, from your last runs
+	@$(PY) -m workshop.labs progress

@@ -1,0 +1,68 @@
+"""Lab 1 — Logger: what the lab runner needs to know about this lab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workshop.labs.model import Stage
+
+TITLE = "Logger"
+GOAL = (
+    "Make the order saga's logs useful in a durable function: structured JSON with the Lambda "
+    "context, every business message once per execution (not once per replay), and one key "
+    "that finds the whole execution."
+)
+# The lab's function gets the saga's environment without POWERTOOLS_SERVICE_NAME:
+# naming the service is part of stage 1.
+ENV_OVERRIDES: dict[str, str | None] = {"POWERTOOLS_SERVICE_NAME": None}
+# Two transient payment errors: the handler runs in at least three invocations.
+PAYLOAD: dict[str, Any] = {
+    "order_id": "lab1-order",
+    "customer_id": "c-lab",
+    "items": [{"sku": "SKU-BOOK", "quantity": 1}],
+    "amount": "19.99",
+    "currency": "EUR",
+    "simulate": {"transient_payment_errors": 2},
+}
+BUSINESS_MESSAGES = ("Order received", "Order finished")
+
+STAGES = [
+    Stage(
+        1,
+        "structured JSON with the service name and the Lambda context",
+        "Give the Logger a service name (Logger(service=\"order-saga\")) and put "
+        "@logger.inject_lambda_context on the handler, above @durable_execution: there it "
+        "receives Lambda's context object, so every line carries function_name and "
+        "function_request_id.",
+    ),
+    Stage(
+        2,
+        "every business message once per execution, not once per invocation",
+        "The handler body runs again after every suspension. Call context.set_logger(logger) "
+        "at the top of the handler and log with context.logger.info(...) instead of "
+        "logger.info(...): the SDK drops records while it replays.",
+    ),
+    Stage(
+        3,
+        "every line carries the execution ARN, the same in every invocation",
+        "Add logger.append_keys(execution_arn=context.execution_context.durable_execution_arn) "
+        "at the top of the handler (plain append_keys: thread_safe_append_keys set outside the "
+        "durable thread are lost). Then `filter execution_arn = \"...\"` finds the whole execution.",
+    ),
+]
+
+
+def show_signal(console: Any, run: Any) -> None:
+    """Log lines per invocation, and how often each business message was written."""
+    from rich.table import Table
+
+    table = Table(title="business log lines per invocation")
+    table.add_column("invocation")
+    for message in BUSINESS_MESSAGES:
+        table.add_column(message)
+    table.add_column("all JSON log lines")
+    for number, records in enumerate(run.log_records(), start=1):
+        counts = [sum(1 for r in records if r.get("message") == m) for m in BUSINESS_MESSAGES]
+        table.add_row(str(number), *(str(c) for c in counts), str(len(records)))
+    console.print(table)
+    console.print(f"Read them yourself: .venv/bin/workshop logs lab-1-logger --execution {run.arn}")

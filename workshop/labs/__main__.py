@@ -1,0 +1,217 @@
+"""`make lab-N`, `make lab-N-hint`, `make lab-N-solution`, `make lab-N-reset`, `make progress`.
+
+    python -m workshop.labs run N        goal, a live run, the lab's signal, the stage checks
+    python -m workshop.labs hint N       the hint for your first failing stage
+    python -m workshop.labs solution N   the diff from your handler.py to the solution
+    python -m workshop.labs reset N      restore the starter (your file is kept as a backup)
+    python -m workshop.labs progress     every lab and stage, from your last runs
+    python -m workshop.labs verify [N]   CI: every stage fails on the starter, passes on the solution
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from workshop.config import REPO_ROOT, StackConfig
+from workshop.labs.checks import CheckRun, run_checks
+from workshop.labs.model import Lab, all_labs, find_lab
+
+console = Console()
+
+
+def _progress_path(config: StackConfig) -> Path:
+    return config.state_dir / "lab-progress.json"
+
+
+def load_progress(config: StackConfig) -> dict[str, Any]:
+    try:
+        return json.loads(_progress_path(config).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def save_progress(config: StackConfig, lab: Lab, checks: CheckRun) -> None:
+    progress = load_progress(config)
+    progress[str(lab.number)] = {
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "stages": {str(n): s.passed for n, s in checks.stages.items()},
+    }
+    path = _progress_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(progress, indent=2))
+
+
+def show_header(lab: Lab, progress: dict[str, Any]) -> None:
+    saved = progress.get(str(lab.number), {}).get("stages", {})
+    current = next((s for s in lab.stages if not saved.get(str(s.number))), None)
+    where = f"stage {current.number} of {len(lab.stages)}: {current.title}" if current else "all stages passed last time"
+    edit = lab.handler_path("learner").relative_to(REPO_ROOT)
+    console.print(Panel(f"[bold]{lab.goal}[/]\n\nYou edit: [cyan]{edit}[/]\nWhere you are: {where}\nThe story and the steps: workshop/{lab.path.name}/README.md",
+                        title=f"Lab {lab.number} — {lab.title}", expand=False))  # fmt: skip
+
+
+def show_stages(lab: Lab, checks: CheckRun) -> None:
+    table = Table(title=f"Lab {lab.number} stage checks ({checks.seconds:.1f} s)", show_lines=False)
+    table.add_column("stage")
+    table.add_column("")
+    table.add_column("what it checks")
+    for stage in lab.stages:
+        result = checks.stages.get(stage.number)
+        mark = "[green]✓ passed[/]" if result and result.passed else "[red]✗ failed[/]"
+        table.add_row(str(stage.number), mark, stage.title)
+    console.print(table)
+    failing = checks.first_failing()
+    if failing is None:
+        console.print(f"[bold green]All {len(lab.stages)} stages of lab {lab.number} pass.[/] Compare with the solution: make lab-{lab.number}-solution")
+        return
+    stage = next(s for s in lab.stages if s.number == failing.number)
+    console.print(Panel("\n\n".join(failing.failures[:2]), title=f"stage {stage.number}: {stage.title} — what was expected and what was seen", border_style="red"))
+    console.print(Panel(stage.hint, title="hint", border_style="yellow"))
+
+
+def cmd_run(lab: Lab) -> int:
+    from workshop import cli, stack
+    from workshop.labs.run import register_function, run_live
+
+    config = StackConfig()
+    show_header(lab, load_progress(config))
+    console.rule("the local stack")
+    stack.up(config, say=console.print)
+    console.rule(f"your {lab.handler_path('learner').name}, as a real durable execution")
+    register_function(config, lab.function_name, str(lab.path), lab.base_function, lab.env_overrides)
+    try:
+        run = run_live(config, lab.function_name, lab.payload)
+    except AssertionError as exc:
+        console.print(f"[red]the live run did not finish:[/] {exc}")
+        run = None
+    if run is not None:
+        cli.main(["timeline", run.arn])
+        show_signal = getattr(lab.module, "show_signal", None)
+        if show_signal:
+            console.rule("what to look at")
+            show_signal(console, run)
+    console.rule("stage checks")
+    with console.status("running the stage checks…"):
+        checks = run_checks(lab, "learner", config)
+    save_progress(config, lab, checks)
+    show_stages(lab, checks)
+    return 0 if checks.all_passed else 1
+
+
+def cmd_hint(lab: Lab) -> int:
+    saved = load_progress(StackConfig()).get(str(lab.number), {}).get("stages", {})
+    stage = next((s for s in lab.stages if not saved.get(str(s.number))), None)
+    if stage is None:
+        console.print(f"All stages of lab {lab.number} passed on your last run. (Run `make lab-{lab.number}` to check again.)")
+        return 0
+    note = "" if saved else f" (no run recorded yet: `make lab-{lab.number}` runs the checks)"
+    console.print(Panel(stage.hint, title=f"Lab {lab.number}, stage {stage.number}: {stage.title}{note}", border_style="yellow"))
+    return 0
+
+
+def cmd_solution(lab: Lab) -> int:
+    mine, solution = lab.handler_path("learner"), lab.handler_path("solution")
+    diff = "".join(
+        difflib.unified_diff(
+            mine.read_text().splitlines(keepends=True),
+            solution.read_text().splitlines(keepends=True),
+            fromfile=f"{lab.path.name}/handler.py (yours)",
+            tofile=f"{lab.path.name}/solution/handler.py",
+        )
+    )
+    console.print(Syntax(diff, "diff", theme="ansi_dark") if diff else "Your handler.py is the solution, line for line.")
+    return 0
+
+
+def cmd_reset(lab: Lab) -> int:
+    mine, starter = lab.handler_path("learner"), lab.handler_path("starter")
+    if mine.read_text() == starter.read_text():
+        console.print(f"{mine.name} is already the starter: nothing to reset.")
+        return 0
+    backup = mine.with_name(f"handler.py.bak-{time.strftime('%Y%m%d-%H%M%S')}")
+    shutil.copy2(mine, backup)
+    shutil.copyfile(starter, mine)
+    console.print(f"Restored the starter. Your version is kept in [cyan]{backup}[/].")
+    return 0
+
+
+def cmd_progress() -> int:
+    progress = load_progress(StackConfig())
+    table = Table(title="Your progress (from your last `make lab-N` runs)")
+    table.add_column("lab")
+    table.add_column("stages")
+    table.add_column("last run")
+    for lab in all_labs():
+        saved = progress.get(str(lab.number))
+        marks = " ".join(
+            ("[green]✓[/]" if saved["stages"].get(str(s.number)) else "[red]✗[/]") if saved else "[dim]·[/]" for s in lab.stages
+        )
+        table.add_row(f"{lab.number} {lab.title}", marks, saved["when"] if saved else "not run yet")
+    console.print(table)
+    console.print("✓ passed · ✗ failed · · not run yet — `make lab-N` runs a lab, `make lab-N-hint` shows the next hint.")
+    return 0
+
+
+def cmd_verify(labs: list[Lab]) -> int:
+    """Every stage fails on the starter and passes on the solution (CI runs this)."""
+    from workshop import stack
+
+    config = StackConfig()
+    if not stack.status(config, say=lambda line: None):
+        stack.up(config, say=lambda line: None)
+    ok = True
+    table = Table(title="lab checks: starter must fail every stage, solution must pass every stage")
+    for column in ("lab", "stage", "starter", "solution"):
+        table.add_column(column)
+    for lab in labs:
+        starter, solution = run_checks(lab, "starter", config), run_checks(lab, "solution", config)
+        for stage in lab.stages:
+            s, t = starter.stages.get(stage.number), solution.stages.get(stage.number)
+            good_starter = s is not None and not s.passed
+            good_solution = t is not None and t.passed
+            ok &= good_starter and good_solution
+            table.add_row(
+                f"{lab.number}", f"{stage.number} {stage.title}",
+                "[green]fails ✓[/]" if good_starter else "[red]PASSES (a check that passes on the starter is a bug)[/]",
+                "[green]passes ✓[/]" if good_solution else "[red]FAILS: " + "; ".join((t.failures if t else ["not run"])[:1]) + "[/]",
+            )  # fmt: skip
+        console.print(f"lab {lab.number}: checks took {starter.seconds:.1f} s (starter), {solution.seconds:.1f} s (solution)")
+    console.print(table)
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workshop.labs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "hint", "solution", "reset", "progress", "verify"])
+    parser.add_argument("lab", nargs="?", type=int, help="the lab number")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "progress":
+            return cmd_progress()
+        if args.command == "verify":
+            return cmd_verify([find_lab(args.lab)] if args.lab else all_labs())
+        if args.lab is None:
+            parser.error(f"{args.command} needs a lab number, e.g. `python -m workshop.labs {args.command} 1`")
+        lab = find_lab(args.lab)
+        return {"run": cmd_run, "hint": cmd_hint, "solution": cmd_solution, "reset": cmd_reset}[args.command](lab)
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            console.print(f"[red]{exc.code}[/]")
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""What a lab is, read from its folder's `lab.py`."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from workshop.config import REPO_ROOT
+
+LABS_DIR = REPO_ROOT / "workshop"
+TARGETS = ("learner", "starter", "solution")
+_LAB_DIR = re.compile(r"^lab-(?P<number>\d+)-(?P<topic>[a-z0-9-]+)$")
+_STAGE_FILE = re.compile(r"^test_stage_(?P<number>\d+)_[a-z0-9_]+\.py$")
+
+
+@dataclass(frozen=True)
+class Stage:
+    number: int
+    title: str
+    hint: str
+
+
+@dataclass
+class Lab:
+    number: int
+    topic: str
+    path: Path
+    title: str
+    goal: str
+    stages: list[Stage]
+    payload: dict[str, Any]
+    base_function: str = "order-saga"
+    env_overrides: dict[str, str | None] = field(default_factory=dict)
+    module: ModuleType | None = None
+
+    @property
+    def function_name(self) -> str:
+        return f"lab-{self.number}-{self.topic}"
+
+    def handler_path(self, target: str) -> Path:
+        """The handler file a target runs: the learner's own, or the pristine starter, or the solution."""
+        if target not in TARGETS:
+            raise SystemExit(f"LAB_TARGET={target!r}: use one of {', '.join(TARGETS)}")
+        return self.path / "handler.py" if target == "learner" else self.path / target / "handler.py"
+
+    def stage_files(self) -> dict[int, Path]:
+        files = {}
+        for path in sorted((self.path / "checks").glob("test_stage_*.py")):
+            if match := _STAGE_FILE.match(path.name):
+                files[int(match["number"])] = path
+        return files
+
+
+def _load_module(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_lab(path: Path) -> Lab:
+    match = _LAB_DIR.match(path.name)
+    if not match:
+        raise SystemExit(f"{path} is not a lab folder (lab-N-topic)")
+    meta = _load_module(path / "lab.py", f"workshop_lab_{match['number']}_meta")
+    return Lab(
+        number=int(match["number"]),
+        topic=match["topic"],
+        path=path,
+        title=meta.TITLE,
+        goal=meta.GOAL,
+        stages=list(meta.STAGES),
+        payload=dict(meta.PAYLOAD),
+        base_function=getattr(meta, "BASE_FUNCTION", "order-saga"),
+        env_overrides=dict(getattr(meta, "ENV_OVERRIDES", {})),
+        module=meta,
+    )
+
+
+def all_labs() -> list[Lab]:
+    labs = [load_lab(p) for p in sorted(LABS_DIR.iterdir()) if p.is_dir() and _LAB_DIR.match(p.name)]
+    return sorted(labs, key=lambda lab: lab.number)
+
+
+def find_lab(number: int) -> Lab:
+    for lab in all_labs():
+        if lab.number == number:
+            return lab
+    available = ", ".join(str(lab.number) for lab in all_labs()) or "none yet"
+    raise SystemExit(f"There is no lab {number}. Labs available: {available}.")
+
+
+def current_target() -> str:
+    target = os.environ.get("LAB_TARGET", "learner")
+    if target not in TARGETS:
+        raise SystemExit(f"LAB_TARGET={target!r}: use one of {', '.join(TARGETS)}")
+    return target
