@@ -53,7 +53,11 @@ def capture_log_lines() -> Iterator[InvocationLines]:
     ]
     for logger in loggers:
         for handler in logger.handlers:
-            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            if (
+                isinstance(handler, logging.StreamHandler)
+                and not isinstance(handler, logging.FileHandler)
+                and not type(handler).__module__.startswith("_pytest")  # pytest's own log capture
+            ):
                 swapped.append((handler, handler.setStream(sink)))
     # print() (Powertools Metrics writes EMF this way) looks sys.stdout up at each call
     stdout, sys.stdout = sys.stdout, sink

@@ -1,0 +1,70 @@
+"""The lab runner's own pieces: lab folders, stage files, capture per invocation, failure text."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from workshop.config import REPO_ROOT
+from workshop.labs.capture import capture_log_lines, per_invocation
+from workshop.labs.checks import _failure_text
+from workshop.labs.model import TARGETS, all_labs
+
+LABS = all_labs()
+
+
+def test_labs_are_found_and_numbered_from_one():
+    assert [lab.number for lab in LABS] == list(range(1, len(LABS) + 1))
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[f"lab-{lab.number}" for lab in LABS])
+def test_every_stage_has_one_check_file_and_a_hint(lab):
+    assert sorted(lab.stage_files()) == [stage.number for stage in lab.stages]
+    assert all(stage.hint.strip() and stage.title.strip() for stage in lab.stages)
+    for target in TARGETS:
+        assert lab.handler_path(target).exists(), f"{lab.path.name}: no handler for {target}"
+    assert (lab.path / "README.md").exists()
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[f"lab-{lab.number}" for lab in LABS])
+def test_the_committed_learner_file_is_the_starter(lab):
+    """A fresh clone starts every lab at stage 1; local edits by a learner do not count."""
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    relative = lab.path.relative_to(REPO_ROOT)
+
+    def committed(path: str) -> str:
+        return subprocess.run(["git", "show", f"HEAD:{relative}/{path}"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
+
+    assert committed("handler.py") == committed("starter/handler.py")
+
+
+def test_capture_files_lines_under_the_invocation_that_wrote_them():
+    log = logging.getLogger("lab-capture-test")
+    handler = logging.StreamHandler()
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        with capture_log_lines() as sink:
+            def fake_handler(event, context):
+                log.info("line %s", event)
+                print(f"printed {event}")
+                return event
+
+            wrapped = per_invocation(fake_handler, sink)
+            wrapped(1, None)
+            wrapped(2, None)
+    finally:
+        log.removeHandler(handler)
+    assert sink.invocations == [["line 1", "printed 1"], ["line 2", "printed 2"]]
+
+
+def test_failure_text_keeps_the_message_and_drops_pytest_introspection():
+    element = ET.fromstring(
+        '<failure message="AssertionError: expected X once; saw it 3 times&#10;assert 3 == 1&#10; +  where 3 = f()">tb</failure>'
+    )
+    assert _failure_text(element) == "expected X once; saw it 3 times"
