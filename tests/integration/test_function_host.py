@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration.polling import wait_for
 from workshop import stack
 from workshop.config import StackConfig, boto3_client
 
@@ -195,14 +195,12 @@ def test_durable_event_invoke_returns_the_arn_at_once(fixture_functions, lam):
     response = lam.invoke(FunctionName="test-durable", Qualifier="live", InvocationType="Event", Payload=b'{"n": 2}')
     assert response["StatusCode"] == 202
     arn = response["DurableExecutionArn"]
-    deadline = time.monotonic() + 30
-    status = None
-    while time.monotonic() < deadline:
+
+    def ended():
         status = lam.get_durable_execution(DurableExecutionArn=arn)["Status"]
-        if status != "RUNNING":
-            break
-        time.sleep(0.1)
-    assert status == "SUCCEEDED"
+        return status if status != "RUNNING" else None
+
+    assert wait_for(ended, "the execution to end", 30) == "SUCCEEDED"
 
 
 def test_named_start_is_idempotent_and_conflicts_on_other_input(fixture_functions, lam):

@@ -8,13 +8,13 @@ durable runner replays the handler after every suspension.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration.polling import wait_for
 from workshop.config import StackConfig, boto3_client
 
 pytestmark = pytest.mark.live
@@ -33,17 +33,6 @@ def order(sku: str = "SKU-BOOK", quantity: int = 1, **simulate: Any) -> dict[str
         "currency": "EUR",
         "simulate": simulate,
     }
-
-
-def wait_for(predicate, what: str, deadline_s: float = 60.0, interval: float = 0.1):
-    """Poll until predicate() returns something truthy; fail with `what` at the deadline."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {deadline_s:.0f} s waiting for {what}")
 
 
 def start(lam, payload: dict[str, Any]) -> str:
