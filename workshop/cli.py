@@ -489,6 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--execution", metavar="ARN", help="only the invocations of this durable execution")
     logs.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
     logs.set_defaults(handler=cmd_logs)
+    __import__("workshop.metrics_cli", fromlist=["register"]).register(commands)  # imported here: it imports this module
     return parser
 
 
