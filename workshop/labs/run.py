@@ -91,8 +91,13 @@ def run_in_process(
     payload: dict[str, Any],
     env: dict[str, str | None] | None = None,
     timeout_s: float = 30.0,
+    until_callback: str | None = None,
 ) -> ExecutionRun:
-    """Run the order saga's flow with `handler` as the durable function, fakes for AWS."""
+    """Run the order saga's flow with `handler` as the durable function, fakes for AWS.
+
+    With `until_callback`, stop once the execution waits on that callback
+    (the run is then RUNNING): what a still-waiting execution has emitted.
+    """
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
     from order_saga import clients, payment, warehouse
     from order_saga.seed import seed_inventory
@@ -113,20 +118,37 @@ def run_in_process(
                 fake.lambda_.runner = runner
                 try:
                     arn = runner.run_async(input=json.dumps(payload), execution_timeout=int(timeout_s))
-                    outcome = runner.wait_for_result(arn, timeout=timeout_s)
+                    if until_callback:
+                        runner.wait_for_callback(arn, name=until_callback, timeout=timeout_s)
+                        _wait_until_suspended(runner, arn, timeout_s)
+                        status, result, error = "RUNNING", None, None
+                    else:
+                        outcome = runner.wait_for_result(arn, timeout=timeout_s)
+                        status = outcome.status.name
+                        result = json.loads(outcome.result) if outcome.result else None
+                        error = outcome.error
+                    lines = [list(bucket) for bucket in sink.invocations]
                 finally:
                     fake.lambda_.join()
                     runner.close()
     finally:
         clients.use_factory(None)
-    result = json.loads(outcome.result) if outcome.result else None
-    return ExecutionRun(
-        arn=arn,
-        status=outcome.status.name,
-        result=result,
-        error=outcome.error,
-        invocations=[[line for line in lines] for lines in sink.invocations],
-    )
+    return ExecutionRun(arn=arn, status=status, result=result, error=error, invocations=lines)
+
+
+def _wait_until_suspended(runner: Any, arn: str, timeout_s: float) -> None:
+    """After the callback exists, the invocation still has to finish suspending (and flush).
+
+    Suspended = the last history event is an InvocationCompleted that came
+    after the callback started.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        types = [event.event_type for event in runner.get_execution_history(arn).events]
+        if "CallbackStarted" in types and types[-1] == "InvocationCompleted" and types.index("CallbackStarted") < len(types) - 1:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"execution {arn} did not suspend on its callback within {timeout_s:.0f} s")
 
 
 # ------------------------------------------------------------------------ live
