@@ -71,12 +71,12 @@ def inflight(event, context: DurableContext):
     return {"attempt": attempt}
 '''
 
-WAIT_DUE_WHILE_DOWN_S = 5
-WAIT_AFTER_RESTART_S = 12
-CALLBACK_TIMEOUT_S = 3
-EXECUTION_TIMEOUT_S = 6
-HEARTBEAT_TIMEOUT_S = 8
-HEARTBEAT_AFTER_S = 2  # the one heartbeat is sent this long after the callback started
+WAIT_DUE_WHILE_DOWN_S = 8
+WAIT_AFTER_RESTART_S = 24
+CALLBACK_TIMEOUT_S = 8
+EXECUTION_TIMEOUT_S = 10
+HEARTBEAT_TIMEOUT_S = 16
+HEARTBEAT_AFTER_S = 3  # the one heartbeat is sent this long after the callback started
 
 
 def _free_port() -> int:
@@ -123,7 +123,7 @@ class Restarted:
     def history(self, name: str) -> list[dict[str, Any]]:
         return self.client().get_durable_execution_history(DurableExecutionArn=self.arns[name])["Events"]
 
-    def finished(self, name: str, deadline_s: float = 20) -> dict[str, Any]:
+    def finished(self, name: str, deadline_s: float = WAIT_AFTER_RESTART_S + 20) -> dict[str, Any]:
         client = self.client()
 
         def done() -> dict[str, Any] | None:
@@ -147,7 +147,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
     code_dir = root / "code"
     code_dir.mkdir()
     (code_dir / "recovery_fns.py").write_text(textwrap.dedent(CODE))
-    config = StackConfig(state_dir=root / "state", emulator_port=_free_port(), runner_port=_free_port(), host_port=_free_port())
+    config = StackConfig(state_dir=root / "state", emulator_port=_free_port(), runner_port=_free_port(), host_port=_free_port(), xray_port=_free_port())
     config.state_dir.mkdir(parents=True)
     registry = {
         "functions": {
@@ -243,7 +243,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
         stopped_at = datetime.now(tz)
         # Down until the short wait, the callback timeout and the execution timeout have all passed.
         down_until = max(due[name] for name in ("wait-due-while-down", "callback-timeout", "execution-timeout")) + timedelta(seconds=0.2)
-        _poll("the timers due while down passed", lambda: datetime.now(tz) > down_until, 15)
+        _poll("the timers due while down passed", lambda: datetime.now(tz) > down_until, 40)
         restarting_at = datetime.now(tz)
         start_all("restart")
         restarted_at = datetime.now(tz)
