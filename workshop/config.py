@@ -33,31 +33,72 @@ def _port(name: str, default: int) -> int:
     return port
 
 
+STACK_MODES = ("embedded", "compose")
+# Where docker-compose.yml mounts the repository inside the containers.
+COMPOSE_REPO_ROOT = "/workshop"
+
+
+def stack_mode() -> str:
+    """WORKSHOP_STACK: "embedded" (default; `make up` starts the processes on this machine)
+    or "compose" (the stack runs in containers, `docker compose up`; nothing is started here)."""
+    mode = os.environ.get("WORKSHOP_STACK", "embedded").strip().lower() or "embedded"
+    if mode not in STACK_MODES:
+        raise SystemExit(f"WORKSHOP_STACK={mode!r}: use one of {', '.join(STACK_MODES)}")
+    return mode
+
+
+def _default_state_dir() -> Path:
+    # The compose stack keeps its state in the mounted repository, so the host and the containers share it.
+    default = REPO_ROOT / (".workshop-compose" if stack_mode() == "compose" else ".workshop")
+    return Path(os.environ.get("WORKSHOP_STATE_DIR", default)).resolve()
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """Ports and the state folder of one local stack."""
 
-    state_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("WORKSHOP_STATE_DIR", REPO_ROOT / ".workshop")).resolve()
-    )
+    state_dir: Path = field(default_factory=_default_state_dir)
     emulator_port: int = field(default_factory=lambda: _port("WORKSHOP_EMULATOR_PORT", 4566))
     runner_port: int = field(default_factory=lambda: _port("WORKSHOP_RUNNER_PORT", 9014))
     host_port: int = field(default_factory=lambda: _port("WORKSHOP_HOST_PORT", 3001))
     # X-Ray daemon protocol: segments arrive over UDP on this port (the daemon's default)
     xray_port: int = field(default_factory=lambda: _port("WORKSHOP_XRAY_PORT", 2000))
-    bind_host: str = "127.0.0.1"
+    # Listeners bind here; containers set WORKSHOP_BIND_HOST=0.0.0.0 (compose publishes on 127.0.0.1 only).
+    bind_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_BIND_HOST", "127.0.0.1"))
+    # Where each service is reached: this machine for the embedded stack, the compose
+    # service names inside the containers (docker-compose.yml sets these).
+    emulator_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_EMULATOR_HOST", "127.0.0.1"))
+    runner_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_RUNNER_HOST", "127.0.0.1"))
+    function_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_FUNCTION_HOST", "127.0.0.1"))
+    xray_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_XRAY_HOST", "127.0.0.1"))
+    # "embedded": stack.py starts the processes; "compose": they run in containers (WORKSHOP_STACK)
+    mode: str = field(default_factory=stack_mode)
 
     @property
     def emulator_url(self) -> str:
-        return f"http://{self.bind_host}:{self.emulator_port}"
+        return f"http://{self.emulator_host}:{self.emulator_port}"
 
     @property
     def runner_url(self) -> str:
-        return f"http://{self.bind_host}:{self.runner_port}"
+        return f"http://{self.runner_host}:{self.runner_port}"
 
     @property
     def host_url(self) -> str:
-        return f"http://{self.bind_host}:{self.host_port}"
+        return f"http://{self.function_host}:{self.host_port}"
+
+    @property
+    def xray_url(self) -> str:
+        """The X-Ray sink's HTTP side (segments go to xray_host:xray_port over UDP)."""
+        return f"http://{self.xray_host}:{self.xray_port}"
+
+    def stack_path(self, path: str | Path) -> str:
+        """A path of this repository as the stack's processes see it: unchanged for the
+        embedded stack; under /workshop (the containers' mount) for the compose stack."""
+        path = Path(path)
+        if self.mode != "compose" or not path.is_relative_to(REPO_ROOT):
+            return str(path)
+        root = os.environ.get("WORKSHOP_COMPOSE_REPO_ROOT", COMPOSE_REPO_ROOT)
+        return str(Path(root) / path.relative_to(REPO_ROOT))
 
     @property
     def registry_path(self) -> Path:

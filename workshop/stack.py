@@ -35,6 +35,7 @@ class Service:
     command: Callable[[StackConfig], list[str]]
     env: Callable[[StackConfig], dict[str, str]]
     marker: str  # a string its command line contains: a recycled pid is never signalled
+    udp: bool = False  # also listens on UDP at the same port number (the X-Ray sink)
 
 
 def _emulator_python() -> str:
@@ -81,6 +82,17 @@ SERVICES = (
         env=lambda c: {},
         marker="workshop.durable_runner",
     ),
+    # Tracer segments in over UDP, queries over TCP, one port number. Before the
+    # host: an SQS poller may invoke (and trace) as soon as the host is up.
+    Service(
+        name="xray-sink",
+        port=lambda c: c.xray_port,
+        health_path="/health",
+        command=lambda c: [sys.executable, "-m", "workshop.xray_sink"],
+        env=lambda c: {},
+        marker="workshop.xray_sink",
+        udp=True,
+    ),
     Service(
         name="function-host",
         port=lambda c: c.host_port,
@@ -110,8 +122,21 @@ def running_pid(config: StackConfig, service: Service) -> int | None:
     return pid if service.marker in cmdline else None
 
 
+def service_url(config: StackConfig, service: Service) -> str:
+    """Where a service answers: 127.0.0.1 for the embedded stack, its host name in containers."""
+    return {
+        "emulator": config.emulator_url,
+        "runner": config.runner_url,
+        "function-host": config.host_url,
+        "xray-sink": config.xray_url,
+    }[service.name]
+
+
 def healthy(config: StackConfig, service: Service, timeout: float = 1.0) -> bool:
-    url = f"http://{config.bind_host}:{service.port(config)}{service.health_path}"
+    path = service.health_path
+    if config.mode == "compose" and service.name == "emulator":
+        path = "/_localstack/health"  # LocalStack's; MiniStack answers it too
+    url = f"{service_url(config, service)}{path}"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status == 200
@@ -119,16 +144,18 @@ def healthy(config: StackConfig, service: Service, timeout: float = 1.0) -> bool
         return False
 
 
-def port_owner(port: int) -> str | None:
-    """Who listens on a TCP port, from /proc (Linux); None when it cannot be told."""
+def port_owner(port: int, udp: bool = False) -> str | None:
+    """Who listens on a TCP (or bound UDP) port, from /proc (Linux); None when it cannot be told."""
     try:
         inodes = set()
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        tables = (("/proc/net/tcp", "0A"), ("/proc/net/tcp6", "0A"))
+        tables += (("/proc/net/udp", "07"), ("/proc/net/udp6", "07")) if udp else ()
+        for table, listening in tables:
             with open(table, encoding="ascii") as lines:
                 next(lines)
                 for line in lines:
                     fields = line.split()
-                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    if fields[3] == listening and int(fields[1].rsplit(":", 1)[1], 16) == port:
                         inodes.add(fields[9])
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit():
@@ -146,13 +173,20 @@ def port_owner(port: int) -> str | None:
     return None
 
 
-def port_free(host: str, port: int) -> bool:
+def port_free(host: str, port: int, udp: bool = False) -> bool:
+    """Whether the TCP port (and, with udp=True, the UDP port of the same number) can be bound."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
             return False
+    if udp:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                return False
     return True
 
 
@@ -165,8 +199,8 @@ class StackError(SystemExit):
 
 def _start(config: StackConfig, service: Service) -> float:
     port = service.port(config)
-    if not port_free(config.bind_host, port):
-        owner = port_owner(port)
+    if not port_free(config.bind_host, port, service.udp):
+        owner = port_owner(port, service.udp)
         raise StackError(
             f"Port {port} ({service.name}) is already in use"
             + (f" by {owner}" if owner else "")
@@ -174,16 +208,7 @@ def _start(config: StackConfig, service: Service) -> float:
         )
     log_path = _log_file(config, service)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **aws_env(config), **service.env(config), "PYTHONUNBUFFERED": "1"}
-    env.update(
-        {
-            "WORKSHOP_STATE_DIR": str(config.state_dir),
-            "WORKSHOP_EMULATOR_PORT": str(config.emulator_port),
-            "WORKSHOP_RUNNER_PORT": str(config.runner_port),
-            "WORKSHOP_HOST_PORT": str(config.host_port),
-            "WORKSHOP_XRAY_PORT": str(config.xray_port),
-        }
-    )
+    env = _service_env(config, service)
     started = time.monotonic()
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
@@ -209,8 +234,34 @@ def _start(config: StackConfig, service: Service) -> float:
     raise StackError(f"{service.name} was not healthy within {START_DEADLINE_S:.0f} s. See {log_path}:\n{_tail(log_path, 15)}")
 
 
+def _service_env(config: StackConfig, service: Service) -> dict[str, str]:
+    env = {**os.environ, **aws_env(config), **service.env(config), "PYTHONUNBUFFERED": "1"}
+    env.update(
+        {
+            "WORKSHOP_STATE_DIR": str(config.state_dir),
+            "WORKSHOP_EMULATOR_PORT": str(config.emulator_port),
+            "WORKSHOP_RUNNER_PORT": str(config.runner_port),
+            "WORKSHOP_HOST_PORT": str(config.host_port),
+            "WORKSHOP_XRAY_PORT": str(config.xray_port),
+        }
+    )
+    return env
+
+
+def run_service(config: StackConfig, name: str) -> None:
+    """Replace this process with one service, in the foreground, logging to stdout (containers)."""
+    service = next((s for s in SERVICES if s.name == name), None)
+    if service is None:
+        raise StackError(f"no service {name!r}; one of: {', '.join(s.name for s in SERVICES)}")
+    for folder in ("runner", "logs", "emulator"):
+        (config.state_dir / folder).mkdir(parents=True, exist_ok=True)
+    command = service.command(config)
+    os.chdir(REPO_ROOT)
+    os.execvpe(command[0], command, _service_env(config, service))
+
+
 def _env_key(service: Service) -> str:
-    return {"emulator": "EMULATOR", "runner": "RUNNER", "function-host": "HOST"}[service.name]
+    return {"emulator": "EMULATOR", "runner": "RUNNER", "function-host": "HOST", "xray-sink": "XRAY"}[service.name]
 
 
 def _tail(path: Path, lines: int) -> str:
@@ -257,11 +308,41 @@ def _write_runner_function_configs(config: StackConfig, registry: dict) -> None:
     path.write_text(json.dumps(configs, indent=2))
 
 
-def up(config: StackConfig, say: Callable[[str], None] = print) -> dict[str, float]:
-    """Start what is not running, provision, and wait until all are healthy. Harmless twice."""
+def provision_stack(config: StackConfig) -> dict:
+    """The template's resources in the emulator, the seed data, and the runner's function configs."""
     from workshop.provision import provision
     from workshop.seed import seed
 
+    registry = provision(config)
+    seed(config, registry)
+    _write_runner_function_configs(config, registry)
+    return registry
+
+
+def _await_compose(config: StackConfig, say: Callable[[str], None]) -> dict[str, float]:
+    """WORKSHOP_STACK=compose: nothing is started here; wait until the containers answer."""
+    t0 = time.monotonic()
+    deadline = t0 + float(os.environ.get("WORKSHOP_COMPOSE_WAIT_S", START_DEADLINE_S))
+    for service in SERVICES:
+        while not healthy(config, service, timeout=0.5):
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"The compose stack's {service.name} does not answer at {service_url(config, service)}. "
+                    "Start it with `docker compose up -d` (or unset WORKSHOP_STACK for the embedded stack)."
+                )
+            time.sleep(0.2)
+        say(f"  {service.name:<14} {service_url(config, service)} healthy (compose)")
+    if not config.registry_path.exists():
+        raise StackError(f"{config.registry_path} is missing: the compose stack's `provision` service has not run.")
+    total = time.monotonic() - t0
+    say(f"compose stack healthy: Lambda endpoint {config.host_url}, AWS emulator {config.emulator_url}")
+    return {"total": total}
+
+
+def up(config: StackConfig, say: Callable[[str], None] = print) -> dict[str, float]:
+    """Start what is not running, provision, and wait until all are healthy. Harmless twice."""
+    if config.mode == "compose":
+        return _await_compose(config, say)
     config.state_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     t0 = time.monotonic()
@@ -277,9 +358,7 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> dict[str, flo
             say(f"  {service.name:<14} :{service.port(config):<5} healthy in {timings[service.name]:.2f} s (pid {running_pid(config, service)})")
         if service.name == "emulator":
             t = time.monotonic()
-            registry = provision(config)
-            seed(config, registry)
-            _write_runner_function_configs(config, registry)
+            registry = provision_stack(config)
             timings["provision"] = time.monotonic() - t
             say(f"  {'provisioned':<14} {len(registry['functions'])} functions, {len(registry.get('event_source_mappings', []))} event source mappings from infra/template.yaml ({timings['provision']:.2f} s)")
     timings["total"] = time.monotonic() - t0
@@ -288,6 +367,9 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> dict[str, flo
 
 
 def down(config: StackConfig, say: Callable[[str], None] = print) -> None:
+    if config.mode == "compose":
+        say("WORKSHOP_STACK=compose: the stack runs in containers; stop it with `docker compose down`.")
+        return
     # Reverse order: stop the host (no new invocations) before the runner, the emulator last.
     for service in reversed(SERVICES):
         say(f"  {service.name:<14} {_stop(config, service)}")
@@ -295,6 +377,12 @@ def down(config: StackConfig, say: Callable[[str], None] = print) -> None:
 
 def status(config: StackConfig, say: Callable[[str], None] = print) -> bool:
     all_ok = True
+    if config.mode == "compose":
+        for service in SERVICES:
+            ok = healthy(config, service)
+            all_ok &= ok
+            say(f"  {service.name:<14} {service_url(config, service):<28} {'healthy' if ok else 'not answering'} (compose)")
+        return all_ok
     for service in SERVICES:
         pid = running_pid(config, service)
         ok = pid is not None and healthy(config, service)
@@ -324,13 +412,19 @@ def logs(config: StackConfig, lines: int = 40, say: Callable[[str], None] = prin
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop.stack", description="Run the embedded local stack.")
-    parser.add_argument("command", choices=["up", "down", "status", "logs"])
+    parser.add_argument("command", choices=["up", "down", "status", "logs", "run-service", "provision"])
+    parser.add_argument("service", nargs="?", help="run-service: emulator, runner, xray-sink or function-host (containers)")
     parser.add_argument("-n", "--lines", type=int, default=40, help="lines per log (logs)")
     args = parser.parse_args(argv)
     config = StackConfig()
     try:
         if args.command == "up":
             up(config)
+        elif args.command == "run-service":
+            run_service(config, args.service or "")
+        elif args.command == "provision":  # the compose stack's one-shot
+            registry = provision_stack(config)
+            print(f"provisioned {len(registry['functions'])} functions into {config.registry_path}")
         elif args.command == "down":
             down(config)
         elif args.command == "status":

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import signal
 import threading
 import time
@@ -33,6 +32,7 @@ from workshop.function_host import errors
 from workshop.function_host.errors import AwsError
 from workshop.function_host.esm import SqsPoller
 from workshop.function_host.logsink import LogSink, framed_lines
+from workshop.function_host.tracing import emit_function_segment, trace_header
 from workshop.function_host.workers import InvocationOutcome, TooManyRequests, WorkerPool
 
 log = logging.getLogger("function_host")
@@ -65,11 +65,6 @@ def split_function_name(raw: str, qualifier: str | None) -> tuple[str, str | Non
     if embedded and qualifier and embedded != qualifier:
         raise errors.invalid_parameter("The derived qualifier from the function name does not match the specified qualifier.")
     return name, embedded or qualifier
-
-
-def trace_header() -> str:
-    """A fresh X-Ray trace header, as the Lambda service sets one per invocation."""
-    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=1"
 
 
 class Registry:
@@ -164,7 +159,7 @@ class FunctionHost:
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.get("memory", 128)),
                 "AWS_LAMBDA_LOG_GROUP_NAME": function.get("log_group", f"/aws/lambda/{name}"),
                 "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-                "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{self.config.xray_port}",
+                "AWS_XRAY_DAEMON_ADDRESS": f"{self.config.xray_host}:{self.config.xray_port}",
                 "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             }
         )
@@ -175,6 +170,8 @@ class FunctionHost:
         """Run the handler once in a worker, keep its output, return what it returned."""
         function = self.registry.function(name, qualifier)
         request_id = str(uuid.uuid4())
+        header, root, parent = trace_header()
+        trace = (root, parent)  # of the function segment _finish emits, as the Lambda service does
         timeout_s = float(function.get("timeout", 3))
         try:
             worker, cold = self.pool.acquire(name, function, self.worker_env(name, function))
@@ -188,7 +185,7 @@ class FunctionHost:
                 self.pool.release(name, worker)
                 outcome = InvocationOutcome(request_id=request_id, error=init_error, logs=init_lines, log_stream=worker.log_stream)
                 now = time.time()
-                return self._finish(name, function, event, outcome, init_ms, (now, now))
+                return self._finish(name, function, event, outcome, init_ms, (now, now), trace)
         request = {
             "event": event,
             "context": {
@@ -202,7 +199,7 @@ class FunctionHost:
                 "deadline_ms": int(time.time() * 1000 + timeout_s * 1000),
                 "tenant_id": tenant_id,
             },
-            "env": {"_X_AMZN_TRACE_ID": trace_header(), "AWS_LAMBDA_LOG_STREAM_NAME": worker.log_stream},
+            "env": {"_X_AMZN_TRACE_ID": header, "AWS_LAMBDA_LOG_STREAM_NAME": worker.log_stream},
         }
         invoked_at = time.time()
         try:
@@ -211,12 +208,20 @@ class FunctionHost:
             self.pool.release(name, worker)
         returned_at = time.time()
         outcome.logs[:0] = init_lines
-        return self._finish(name, function, event, outcome, init_ms, (invoked_at, returned_at))
+        return self._finish(name, function, event, outcome, init_ms, (invoked_at, returned_at), trace)
 
     def _finish(
-        self, name: str, function: dict[str, Any], event: Any, outcome: InvocationOutcome, init_ms: float | None, window: tuple[float, float]
+        self, name: str, function: dict[str, Any], event: Any, outcome: InvocationOutcome, init_ms: float | None, window: tuple[float, float],
+        trace: tuple[str, str] | None = None,
     ) -> InvocationOutcome:
-        """Ship the invocation's output to CloudWatch Logs and record it in the invocation index."""
+        """Ship the invocation's output to CloudWatch Logs, record it in the invocation index, emit its X-Ray segment."""
+        execution_arn = event.get("DurableExecutionArn") if isinstance(event, dict) else None
+        if trace is not None:  # the parent of the handler's subsegments (the Parent in _X_AMZN_TRACE_ID)
+            emit_function_segment(
+                (self.config.xray_host, self.config.xray_port), function=name, function_arn=function_arn(name), request_id=outcome.request_id,
+                root=trace[0], parent=trace[1], start=window[0], end=window[1], execution_arn=execution_arn,
+                result=outcome.result, error=outcome.error,
+            )  # fmt: skip
         if outcome.error:
             outcome.logs.append(json.dumps(outcome.error))
         log_group = function.get("log_group", f"/aws/lambda/{name}")
@@ -225,7 +230,7 @@ class FunctionHost:
             {
                 "request_id": outcome.request_id,
                 "function": name,
-                "execution_arn": event.get("DurableExecutionArn") if isinstance(event, dict) else None,
+                "execution_arn": execution_arn,
                 "start": window[0],  # the handler's own run: before log shipping, so the timeline's windows are exact
                 "end": window[1],
                 "init_ms": init_ms,

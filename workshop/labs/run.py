@@ -176,9 +176,10 @@ def register_function(config: Any, name: str, code_dir: str, base_function: str,
     registry["functions"][name] = {
         **base,
         "logical_id": None,
-        "code_dir": code_dir,
+        # as the function host sees them (the compose stack mounts the repository elsewhere)
+        "code_dir": config.stack_path(code_dir),
         "handler": "handler.lambda_handler",
-        "python_path": [str(REPO_ROOT / "services")],
+        "python_path": [config.stack_path(REPO_ROOT / "services")],
         "environment": environment,
         "log_group": f"/aws/lambda/{name}",
     }
