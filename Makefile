@@ -5,14 +5,28 @@ VENV := .venv
 EMU_VENV := .venv-emulator
 PY := $(VENV)/bin/python
 WORKSHOP := $(PY) -m workshop
+ENV_STAMPS := $(VENV)/.installed $(EMU_VENV)/.installed
+ifdef WORKSHOP_CONTAINER
+# in the compose stack's `workshop` container the image already holds the pinned packages
+PY := python
+ENV_STAMPS :=
+endif
+# AWS SAM CLI and cfn-lint, each in an environment of its own (SAM pins a boto3 that clashes with the durable SDK's)
+SAM_VENV := .venv-sam
+CFNLINT_VENV := .venv-cfnlint
+SAM := $(SAM_VENV)/bin/sam
+# validate runs offline and without an account: no credentials, a dummy region, no telemetry
+OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
+	SAM_CLI_TELEMETRY=0
 
 .DEFAULT_GOAL := help
-.PHONY: help env up down status logs demo test test-unit clean measure progress
+.PHONY: help env up down status logs demo test test-unit clean measure progress validate test-compose deploy destroy
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-env: $(VENV)/.installed $(EMU_VENV)/.installed ## create both virtual environments (pinned)
+env: $(ENV_STAMPS) ## create both virtual environments (pinned)
 
 $(VENV)/.installed: requirements/workshop.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; this is " + sys.version.split()[0] + ". Set PYTHON=python3.12, for example.")'
@@ -43,14 +57,14 @@ logs: env ## show the last lines of every service's and function's log
 demo: env ## the main job: stack up, the order saga's happy and compensating paths, both timelines
 	@$(PY) -m workshop.demo
 
-test: env ## run every test: unit tests, then live tests on a private stack (free ports)
+test: env validate ## run every test: the template's lint, unit tests, then live tests on a private stack (free ports)
 	@$(PY) -m pytest -q tests
 
 test-unit: env ## unit tests only (no stack)
 	@$(PY) -m pytest -q tests/unit
 
-clean: down ## remove the stack's state and both virtual environments
-	rm -rf .workshop $(VENV) $(EMU_VENV)
+clean: down ## remove the stack's state and the virtual environments
+	rm -rf .workshop $(VENV) $(EMU_VENV) $(SAM_VENV) $(CFNLINT_VENV) .aws-sam
 
 measure: env ## print start-up time and idle memory of a private stack (no assertions)
 	@$(PY) -m workshop.measure
@@ -69,3 +83,31 @@ lab-%: env ## run lab N (1-3): its goal, a live run, what to look at, every stag
 
 progress: env ## every lab and stage, from your last runs
 	@$(PY) -m workshop.labs progress
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	@echo "creating $(SAM_VENV) (AWS SAM CLI, pinned; its boto3 pin clashes with the durable SDK's)..."
+	@$(PYTHON) -m venv $(SAM_VENV)
+	@$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	@touch $@
+
+$(CFNLINT_VENV)/.installed: requirements/cfn-lint.txt
+	@echo "creating $(CFNLINT_VENV) (cfn-lint, pinned)..."
+	@$(PYTHON) -m venv $(CFNLINT_VENV)
+	@$(CFNLINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/cfn-lint.txt
+	@touch $@
+
+validate: $(SAM_VENV)/.installed $(CFNLINT_VENV)/.installed ## lint infra/template.yaml offline: sam validate --lint, then cfn-lint
+	@$(OFFLINE_AWS) $(SAM) validate --lint --template-file infra/template.yaml
+	@$(CFNLINT_VENV)/bin/cfn-lint infra/template.yaml && echo "cfn-lint: infra/template.yaml has no errors or warnings"
+
+test-compose: ## the compose stack (MiniStack variant) built, run end to end and torn down; skipped without Docker
+	@PYTHON=$(PYTHON) bash docker/test-compose.sh
+
+deploy: $(SAM_VENV)/.installed ## deploy infra/template.yaml to YOUR AWS account: sam build, sam deploy --guided
+	@$(SAM_VENV)/bin/python infra/aws_preflight.py deploy
+	$(SAM) build --template-file infra/template.yaml
+	$(SAM) deploy --guided
+
+destroy: $(SAM_VENV)/.installed ## delete the deployed stack from your AWS account (sam delete)
+	@$(SAM_VENV)/bin/python infra/aws_preflight.py destroy
+	$(SAM) delete
