@@ -490,6 +490,8 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
     logs.set_defaults(handler=cmd_logs)
     __import__("workshop.metrics_cli", fromlist=["register"]).register(commands)  # imported here: it imports this module
+    __import__("workshop.traces", fromlist=["register"]).register(commands)  # `workshop traces` (lab 2)
+    __import__("workshop.approvals_cli", fromlist=["register"]).register(commands)  # approvals, approve, reject
     return parser
 
 

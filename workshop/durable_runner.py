@@ -4,13 +4,16 @@
         --lambda-endpoint http://127.0.0.1:3001 --store-type sqlite --store-path P ...
 
 Same flags as `dex-local-runner start-server` (its own argparse is reused), and
-the same WebRunner, built as `cli.CliApp.start_server_command` builds it. Two
+the same WebRunner, built as `cli.CliApp.start_server_command` builds it. Three
 differences:
 
 - After the runner starts and before it serves, every incomplete execution in
   the store is recovered (workshop/durable_runner_recovery.py says what and why):
   without this, an execution suspended on a wait, a retry, a callback timeout or
   an in-flight invocation stays RUNNING forever after a restart.
+- WORKSHOP_TIME_SCALE=N runs the runner's clock N times faster (every durable
+  timer, callback and heartbeat timeouts included; workshop/durable_runner_timescale.py).
+  Unset or 1: no change.
 - SIGTERM stops it gracefully (server, executor, scheduler) within a couple of
   seconds; a second SIGTERM, or a stop that hangs, exits at once.
 """
@@ -38,6 +41,7 @@ from workshop.durable_runner_recovery import (
     install_heartbeat_log,
     recover,
 )
+from workshop.durable_runner_timescale import install_time_scale
 
 logger = logging.getLogger("workshop.durable_runner")
 
@@ -97,6 +101,7 @@ class RunnerApp(CliApp):
         try:
             with WebRunner(runner_config) as runner:
                 check_internals(runner)  # fail before serving anything if recovery cannot work
+                install_time_scale(runner, args.store_type, args.store_path, args.skip_time)  # WORKSHOP_TIME_SCALE; 1 = no change
                 path = heartbeat_log_path(args.store_type, args.store_path)
                 heartbeats = HeartbeatLog(path) if path else None
                 if heartbeats:

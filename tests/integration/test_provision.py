@@ -229,14 +229,18 @@ def test_workshop_template_provisions_and_registers_functions(
     assert registry["functions"]["payment"]["durable"] is None
     assert registry["functions"]["payment"]["environment"]["PAYMENTS_TABLE"] == "workshop-PaymentsTable"
     assert registry["functions"]["warehouse"]["handler"] == "order_saga.warehouse.lambda_handler"
-    assert registry["event_source_mappings"] == []
+    [mapping] = registry["event_source_mappings"]  # the SQS ingest's queue -> ingest
+    assert {k: mapping[k] for k in ("function", "batch_size", "report_batch_item_failures", "enabled")} == {
+        "function": "ingest", "batch_size": 10, "report_batch_item_failures": True, "enabled": True,
+    }  # fmt: skip
+    assert mapping["queue_arn"].endswith(":workshop-IngestQueue")
     assert json.loads(emulator.registry_path.read_text()) == registry
 
     # A second run changes nothing and says so.
     caplog.clear()
     assert provision(emulator) == registry
     statuses = {line.split()[0] for line in caplog.messages}
-    assert statuses <= {"exists", "local"}, caplog.messages
+    assert statuses <= {"exists", "local", "mapped"}, caplog.messages
 
 
 def test_sqs_template_with_dlq_mapping_secrets_and_aws_only_resources(

@@ -7,9 +7,13 @@ seconds under ``DurableFunctionTestRunner``.
 - ``FakeDynamoDB``: put_item / get_item / update_item with the subset of the
   expression language the services use (SET with ``a = b``, ``a = b + :v``,
   ``a = b - :v``; ADD; conditions with comparisons, ``attribute_exists``,
-  ``attribute_not_exists``, joined by AND/OR). A failed condition raises the
-  same ``ClientError`` (ConditionalCheckFailedException) as boto3.
+  ``attribute_not_exists``, joined by AND/OR, with parentheses); put_item
+  takes a condition too (Powertools Idempotency's), and delete_item. A failed
+  condition raises the same ``ClientError`` (ConditionalCheckFailedException)
+  as boto3, with the old item when ``ReturnValuesOnConditionCheckFailure``
+  asks for it.
 - ``FakeSSM``: get_parameter.
+- ``FakeSecretsManager``: get_secret_value of plain-string secrets.
 - ``FakeLambda``: ``invoke(InvocationType="Event")`` runs a registered handler
   on a thread (an async invoke); the durable-callback APIs are forwarded to a
   ``DurableFunctionTestRunner``.
@@ -62,7 +66,10 @@ def _compare(left: dict | None, op: str, right: dict | None) -> bool:
 class FakeDynamoDB:
     """Tables of items in DynamoDB JSON, keyed by table name then partition key value."""
 
-    KEYS = {"inventory": "sku", "payments": "order_id"}
+    KEYS = {
+        "inventory": "sku", "payments": "order_id", "approvals": "request_id",
+        "ledger": "record_id", "idempotency": "id", "rejections": "message_id",
+    }  # fmt: skip
 
     def __init__(self, journal: list[tuple], key_names: dict[str, str] | None = None) -> None:
         self.tables: dict[str, dict[str, dict[str, Any]]] = {}
@@ -88,10 +95,35 @@ class FakeDynamoDB:
         name = self.key_names[table]
         return key[name]["S"]
 
-    def put_item(self, TableName: str, Item: dict, **_: Any) -> dict:
+    def put_item(
+        self,
+        TableName: str,
+        Item: dict,
+        ConditionExpression: str | None = None,
+        ExpressionAttributeNames: dict | None = None,
+        ExpressionAttributeValues: dict | None = None,
+        ReturnValuesOnConditionCheckFailure: str = "NONE",
+        **_: Any,
+    ) -> dict:
         with self._lock:
             self.calls.append(("put_item", {"TableName": TableName, "Item": Item}))
-            self.tables.setdefault(TableName, {})[self._key(TableName, Item)] = json.loads(json.dumps(Item))
+            table = self.tables.setdefault(TableName, {})
+            key = self._key(TableName, Item)
+            current = table.get(key) or {}
+            names, values = ExpressionAttributeNames or {}, ExpressionAttributeValues or {}
+            if ConditionExpression and not self._condition(ConditionExpression, current, names, values):
+                error = _client_error("ConditionalCheckFailedException", "The conditional request failed", "PutItem")
+                if ReturnValuesOnConditionCheckFailure == "ALL_OLD" and current:
+                    error.response["Item"] = json.loads(json.dumps(current))  # type: ignore[typeddict-unknown-key]
+                raise error
+            table[key] = json.loads(json.dumps(Item))
+        return {}
+
+    def delete_item(self, TableName: str, Key: dict, **_: Any) -> dict:
+        with self._lock:
+            self.calls.append(("delete_item", {"TableName": TableName, "Key": Key}))
+            self.tables.get(TableName, {}).pop(self._key(TableName, Key), None)
+            self.journal.append(("dynamodb.delete_item", TableName, self._key(TableName, Key)))
         return {}
 
     def get_item(self, TableName: str, Key: dict, **_: Any) -> dict:
@@ -150,7 +182,27 @@ class FakeDynamoDB:
             right = self._operand(match.group(3), item, names, values)
             return _compare(left, match.group(2), right)
 
-        return any(all(atom(part) for part in alt.split(" AND ")) for alt in expression.split(" OR "))
+        def split(text: str, separator: str) -> list[str]:
+            """Split at ``separator`` outside parentheses."""
+            parts, depth, start = [], 0, 0
+            for index, char in enumerate(text):
+                depth += {"(": 1, ")": -1}.get(char, 0)
+                if depth == 0 and text.startswith(separator, index):
+                    parts.append(text[start:index])
+                    start = index + len(separator)
+            return [*parts, text[start:]]
+
+        def evaluate(text: str) -> bool:
+            text = text.strip()
+            if len(alternatives := split(text, " OR ")) > 1:
+                return any(evaluate(part) for part in alternatives)
+            if len(conjuncts := split(text, " AND ")) > 1:
+                return all(evaluate(part) for part in conjuncts)
+            if text.startswith("(") and text.endswith(")"):
+                return evaluate(text[1:-1])
+            return atom(text)
+
+        return evaluate(expression)
 
     def _apply(self, expression: str, item: dict, names: dict, values: dict) -> None:
         for action, body in re.findall(r"(SET|ADD)\s+(.*?)(?=\s+(?:SET|ADD)\s+|$)", expression.strip()):
@@ -190,6 +242,23 @@ class FakeSSM:
         if Name not in self.parameters:
             raise _client_error("ParameterNotFound", f"{Name} not found", "GetParameter")
         return {"Parameter": {"Name": Name, "Type": "String", "Value": self.parameters[Name]}}
+
+
+# ---------------------------------------------------------- Secrets Manager
+class FakeSecretsManager:
+    """get_secret_value of plain-string secrets (the approval service's notification token)."""
+
+    def __init__(self, journal: list[tuple]) -> None:
+        self.secrets: dict[str, str] = {}
+        self.reads: list[str] = []
+        self.journal = journal
+
+    def get_secret_value(self, SecretId: str, **_: Any) -> dict:
+        self.reads.append(SecretId)
+        self.journal.append(("secretsmanager.get_secret_value", SecretId))  # the id, never the value
+        if SecretId not in self.secrets:
+            raise _client_error("ResourceNotFoundException", f"Secret {SecretId} not found", "GetSecretValue")
+        return {"ARN": SecretId, "Name": SecretId, "SecretString": self.secrets[SecretId], "VersionId": "v1"}
 
 
 # ------------------------------------------------------------------- Lambda
@@ -273,6 +342,7 @@ class FakeAWS:
         self.dynamodb = FakeDynamoDB(self.journal)
         self.ssm = FakeSSM(self.journal)
         self.lambda_ = FakeLambda(self.journal)
+        self.secretsmanager = FakeSecretsManager(self.journal)
 
     def client(self, service_name: str) -> Any:
-        return {"dynamodb": self.dynamodb, "ssm": self.ssm, "lambda": self.lambda_}[service_name]
+        return {"dynamodb": self.dynamodb, "ssm": self.ssm, "lambda": self.lambda_, "secretsmanager": self.secretsmanager}[service_name]

@@ -1,0 +1,165 @@
+"""The SQS ingest function: a durable function triggered by an event source mapping.
+
+Handler ``ingest.handler.lambda_handler``. One SQS batch (up to 10 messages)
+is one durable execution; Lambda's poller invokes synchronously and waits, so
+an execution must end within 15 minutes (``DurableConfig.ExecutionTimeout``
+is 300 s), and every delivery, redeliveries included, starts a new execution.
+
+Flow, per message in batch order (operation names are built from the input
+only, so they are the same on every replay)::
+
+    parse the batch (Parser: SqsModel), validate each body (LedgerRecord)  -- no durable operation
+    invalid body:
+        log "Record rejected" (messageId, reason)                          -- once per execution
+        "reject:<messageId>"  step: put the reason in the rejections table
+        -> batchItemFailures: back to the queue, to the DLQ after maxReceiveCount
+    valid record:
+        "enrich:<record_id>"  step: EUR amount, band, ingested_at (checkpointed: stable on replay)
+        "post:<record_id>"    step: ledger write under Powertools Idempotency (key: record_id)
+            first time         -> posted, writes = 1
+            a duplicate        -> the stored result, "duplicate": true, no write
+            being posted now   -> retried (IdempotencyAlreadyInProgressError), then a duplicate
+            conflicting fields -> batchItemFailures (IdempotencyValidationError), ends in the DLQ
+            failing for good   -> batchItemFailures: redelivered later, then a duplicate or a post
+    return {"batchItemFailures": [...]}  (ReportBatchItemFailures: only those come back)
+
+A lab replaces only this module: everything it needs (models, enrichment,
+ledger, idempotency store and config, rejections, retries) is imported.
+
+Powertools placement, and why:
+
+- Idempotency is per record, on the function that writes (``post_entry``),
+  inside the ``post`` step. ``@idempotent`` on the handler cannot be keyed on
+  a batch, and above ``@durable_execution`` it sees only the durable
+  invocation envelope (nothing deduplicated). See the README.
+- The Lambda context is registered with the idempotency config on every
+  invocation, so an in-progress record left by a crash expires with that
+  invocation, not after the idempotency window.
+- Logger: ``context.logger`` only (once per execution); Metrics: after the
+  last suspension.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution
+from aws_durable_execution_sdk_python.config import StepConfig
+from aws_durable_execution_sdk_python.exceptions import DurableOperationError
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
+from ingest import enrichment, idempotency, ledger, rejections
+from ingest.models import Accepted, Rejected, parse_batch
+from ingest.observability import logger, metrics
+from ingest.retries import post_retry
+
+# Outcomes of one message.
+POSTED, DUPLICATE, REJECTED, CONFLICT, FAILED = "POSTED", "DUPLICATE", "REJECTED", "CONFLICT", "FAILED"
+# Only these go back to the queue (as batch item failures).
+COMES_BACK = {REJECTED, CONFLICT, FAILED}
+_OUTCOME_METRIC = {
+    POSTED: "RecordsPosted",
+    DUPLICATE: "RecordsDuplicate",
+    REJECTED: "RecordsRejected",
+    CONFLICT: "RecordsConflicting",
+    FAILED: "RecordsRedelivered",
+}
+# The type Powertools raises for a record id posted before with other business fields.
+CONFLICT_ERROR = "IdempotencyValidationError"
+
+
+@idempotent_function(
+    data_keyword_argument="entry",
+    persistence_store=idempotency.store,
+    config=idempotency.config,
+)
+def post_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """Post one entry to the ledger, once per record id (Powertools Idempotency)."""
+    return ledger.post(entry)
+
+
+def reject(context: DurableContext, message: Rejected) -> None:
+    """Log and record why a message is rejected; the handler reports it as a failure."""
+    context.logger.warning(
+        "Record rejected",
+        extra={
+            "messageId": message.message_id,
+            "record_id": message.record_id,
+            "reason": message.reason,
+            "receiveCount": message.receive_count,
+        },
+    )
+    try:
+        context.step(lambda _: rejections.record(message), name=f"reject:{message.message_id}")
+    except DurableOperationError as error:
+        # The reason is in the log line above; the message is reported as failed either way.
+        context.logger.error(
+            "Rejection not recorded", extra={"messageId": message.message_id, "error": error.message}
+        )
+
+
+def ingest(context: DurableContext, message: Accepted) -> str:
+    """Enrich and post one record. Returns POSTED, DUPLICATE, CONFLICT or FAILED."""
+    record_id = message.record.record_id
+
+    def enrich(_: StepContext) -> dict[str, Any]:
+        return enrichment.enrich(message.record, message.message_id)
+
+    entry = context.step(enrich, name=f"enrich:{record_id}")
+
+    def post(_: StepContext) -> dict[str, Any]:
+        return post_entry(entry=entry)
+
+    try:
+        posted = context.step(post, name=f"post:{record_id}", config=StepConfig(retry_strategy=post_retry))
+    except DurableOperationError as error:
+        if (error.error_type or "").rsplit(".", 1)[-1] != CONFLICT_ERROR:
+            # Retries ran out (another execution held the record, or DynamoDB kept failing):
+            # the message comes back later and is then posted, or found to be a duplicate.
+            context.logger.warning(
+                "Record not posted, it will be delivered again",
+                extra={"messageId": message.message_id, "record_id": record_id, "reason": error.message},
+            )
+            return FAILED
+        # The record id was posted with other business fields: not a duplicate, a conflict.
+        reject(context, Rejected(message.message_id, f"conflict: {error.message}", message.receive_count, record_id))
+        return CONFLICT
+    return DUPLICATE if posted.get("duplicate") else POSTED
+
+
+def record_metrics(outcomes: list[str]) -> None:
+    """Add one count per outcome. Call only after the last suspension: it must run once."""
+    for outcome, metric in _OUTCOME_METRIC.items():
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=outcomes.count(outcome))
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+@durable_execution
+def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    context.set_logger(logger)
+    # Every invocation: an in-progress idempotency record expires with *this* invocation.
+    idempotency.config.register_lambda_context(context.lambda_context)
+
+    batch = parse_batch(event)  # not an SQS batch: raises, the execution fails, the batch comes back
+
+    outcomes: list[str] = []
+    for message in batch.messages:
+        if isinstance(message, Rejected):
+            reject(context, message)
+            outcomes.append(REJECTED)
+        else:
+            outcomes.append(ingest(context, message))
+
+    # Past this point nothing suspends: this runs in exactly one invocation per execution.
+    record_metrics(outcomes)
+    summary = {outcome.lower(): outcomes.count(outcome) for outcome in _OUTCOME_METRIC}
+    context.logger.info("Batch ingested", extra={"messages": len(batch.messages), **summary})
+    return {
+        "batchItemFailures": [
+            {"itemIdentifier": message.message_id}
+            for message, outcome in zip(batch.messages, outcomes, strict=True)
+            if outcome in COMES_BACK
+        ]
+    }

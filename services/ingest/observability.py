@@ -1,0 +1,23 @@
+"""The Powertools Logger and Metrics of the ingest function.
+
+Durable-function rules (docs/ARCHITECTURE.md, the Powertools page):
+
+- Log through ``context.logger`` after ``context.set_logger(logger)``: it drops
+  records while the SDK replays, so a rejection is logged once per execution
+  (once per delivery), not once per invocation.
+- Metrics are added after the last suspension (the end of the handler), so an
+  execution that retried a step and ran in several invocations counts once.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics
+
+DEFAULT_SERVICE = "ingest"
+
+SERVICE: str = os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Workshop", service=SERVICE)
