@@ -85,7 +85,8 @@ def main() -> int:
         ok &= detail["Status"] == "SUCCEEDED"
     console.print(
         "\nExplore: `.venv/bin/workshop list`, `.venv/bin/workshop timeline ARN`, `.venv/bin/workshop --help`.\n"
-        "The stack keeps running; `make down` stops it."
+        + ("The stack keeps running; `make down` stops it." if config.mode != "compose"
+           else "The containers keep running; `docker compose down` stops them.")
     )
     return 0 if ok else 1
 
