@@ -1,0 +1,106 @@
+"""Lab 5 — Parser: what the lab runner needs to know about this lab."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from workshop.ingest_tools import MALFORMED_TEMPLATES, sqs_event, valid_record
+from workshop.labs.model import Stage
+
+TITLE = "Parser"
+GOAL = (
+    "Validate what enters the ingest function before any step runs: parse the SQS batch with "
+    "Powertools Parser, validate each body with a model, and hand back only the malformed "
+    "messages (batch item failures, then the DLQ, with the reason on record) while the good "
+    "records of the same batch are posted once."
+)
+BASE_FUNCTION = "ingest"
+ENV_OVERRIDES: dict[str, str | None] = {}
+
+# The stack's tables outlive a run: every load of this file makes a fresh run id, so the
+# record ids and message ids of one live run are its own.
+RUN_ID = f"lab5-{uuid.uuid4().hex[:8]}"
+_MALFORMED = dict(MALFORMED_TEMPLATES)
+
+# (message id, what the body is, the body). Good and malformed bodies mixed in one batch;
+# none of the malformed ones fails inside a step, so even the starter's run ends in seconds.
+MESSAGES: list[tuple[str, str, str]] = [
+    (f"{RUN_ID}-msg-1", "valid", json.dumps(valid_record(RUN_ID, 1))),
+    (f"{RUN_ID}-msg-2", "zero amount", _MALFORMED["zero amount"].format(run=RUN_ID, n=2)),
+    (f"{RUN_ID}-msg-3", "valid", json.dumps(valid_record(RUN_ID, 3))),
+    (f"{RUN_ID}-msg-4", "missing amount", _MALFORMED["missing amount"].format(run=RUN_ID, n=4)),
+    (f"{RUN_ID}-msg-5", "not json", _MALFORMED["not json"].format(run=RUN_ID, n=5)),
+]
+GOOD_RECORDS = {mid: json.loads(body)["record_id"] for mid, kind, body in MESSAGES if kind == "valid"}
+MALFORMED = [mid for mid, kind, _ in MESSAGES if kind != "valid"]
+
+# What Lambda's SQS poller would send for these messages (one batch, first receive).
+PAYLOAD: dict[str, Any] = sqs_event([body for _, _, body in MESSAGES], message_ids=[mid for mid, _, _ in MESSAGES])
+
+STAGES = [
+    Stage(
+        1,
+        "every body validated by a model before any step runs",
+        "Validate each body with the service's model before the loop that runs the steps: "
+        "LedgerRecord.model_validate_json(body) (from ingest.models) raises pydantic's "
+        "ValidationError for a bad body. Build the list of validated records first, then run "
+        "service.ingest for each: a bad message then stops the batch before anything is written.",
+    ),
+    Stage(
+        2,
+        "the SQS envelope of the whole batch parsed with Powertools Parser (SqsModel)",
+        "Parse the event itself instead of indexing it: batch = parse(event=event, model=SqsModel) "
+        "(aws_lambda_powertools.utilities.parser, ...parser.models). Then read message.messageId, "
+        "message.body and message.attributes.ApproximateReceiveCount from the typed records.",
+    ),
+    Stage(
+        3,
+        "malformed messages reported as batch item failures, reason on record; good ones posted once",
+        "Validate each body on its own (try/except ValidationError per message, not SqsEnvelope: it "
+        "raises for the whole batch). For a bad one build Rejected(message_id, describe(error), "
+        "receive_count), call service.reject(context, rejected) (log line + rejections table) and "
+        "return its messageId in batchItemFailures; post the good ones with service.ingest.",
+    ),
+]
+
+
+def show_signal(console: Any, run: Any) -> None:
+    """Per message: what it was, whether it came back, what the ledger and the rejections table hold."""
+    from rich.table import Table
+
+    from workshop.config import StackConfig, boto3_client
+    from workshop.ingest_tools import resources
+
+    config = StackConfig()
+    where = resources(config)
+    dynamodb = boto3_client("dynamodb", config)
+    returned = None
+    if run.status == "SUCCEEDED" and isinstance(run.result, dict):
+        returned = {f.get("itemIdentifier") for f in run.result.get("batchItemFailures", [])}
+    error = run.error if isinstance(run.error, dict) else {}
+    said = f"{error.get('ErrorType', '')}: {error.get('ErrorMessage', '')}" if error else (run.error or "")
+    console.print(f"execution {run.status}" + (f" ({said})" if said else "") + (f", returned {run.result}" if run.result else ""))
+    if returned is None:
+        console.print("[red]no batch response: SQS would deliver the whole batch again, good records included[/]")
+    table = Table(title="this batch, message by message")
+    for column in ("message", "body", "back to the queue", "ledger (writes)", "reason on record"):
+        table.add_column(column)
+    for mid, kind, body in MESSAGES:
+        try:
+            record_id = json.loads(body).get("record_id")
+        except (ValueError, AttributeError):
+            record_id = None
+        item = dynamodb.get_item(TableName=where.ledger_table, Key={"record_id": {"S": record_id}}).get("Item") if record_id else None
+        rejection = dynamodb.get_item(TableName=where.rejections_table, Key={"message_id": {"S": mid}}).get("Item")
+        back = "whole batch" if returned is None else ("yes" if mid in returned else "no")
+        table.add_row(
+            mid.removeprefix(f"{RUN_ID}-"),
+            kind,
+            back,
+            f"{item['writes']['N']} (amount {item['amount']['N']})" if item else "-",
+            rejection["reason"]["S"] if rejection else "-",
+        )
+    console.print(table)
+    console.print(f"Read the log lines yourself: .venv/bin/workshop logs lab-5-parser --execution {run.arn}")
