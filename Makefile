@@ -78,7 +78,7 @@ lab-%-solution: env ## the diff from your handler.py to lab N's solution
 lab-%-reset: env ## restore lab N's starter (your file is kept as handler.py.bak-<time>)
 	@$(PY) -m workshop.labs reset $*
 
-lab-%: env ## run lab N (1-3): its goal, a live run, what to look at, every stage's check
+lab-%: env ## run lab N (1-6): its goal, a live run, what to look at, every stage's check
 	@$(PY) -m workshop.labs run $*
 
 progress: env ## every lab and stage, from your last runs
