@@ -91,6 +91,7 @@ def cmd_run(lab: Lab) -> int:
     stack.up(config, say=console.print)
     console.rule(f"your {lab.handler_path('learner').name}, as a real durable execution")
     register_function(config, lab.function_name, str(lab.path), lab.base_function, lab.env_overrides)
+    lab.prepare_live(config)
     try:
         run = run_live(config, lab.function_name, lab.payload)
     except AssertionError as exc:

@@ -48,6 +48,12 @@ class Lab:
             raise SystemExit(f"LAB_TARGET={target!r}: use one of {', '.join(TARGETS)}")
         return self.path / "handler.py" if target == "learner" else self.path / target / "handler.py"
 
+    def prepare_live(self, config: Any) -> None:
+        """The lab's own set-up on the stack before a live run: lab.py's optional `prepare_live(config)`."""
+        prepare = getattr(self.module, "prepare_live", None)
+        if prepare is not None:
+            prepare(config)
+
     def stage_files(self) -> dict[int, Path]:
         files = {}
         for path in sorted((self.path / "checks").glob("test_stage_*.py")):

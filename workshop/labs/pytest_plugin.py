@@ -75,4 +75,5 @@ def live_run(lab: Lab, target: str) -> ExecutionRun:
         stack.up(config, say=lambda line: None)
     name = lab.function_name if target == "learner" else f"{lab.function_name}-{target}"
     register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
+    lab.prepare_live(config)
     return run_live(config, name, lab.payload)

@@ -1,0 +1,158 @@
+"""Lab 6's in-process runner: the approval flow with the lab's handler, in-process AWS fakes.
+
+`workshop.labs.run.run_in_process` is the order saga's; this one drives the
+approval wait: start an expense, wait until it waits on a callback, change a
+parameter or simulate a new execution environment while it waits, answer (or
+let a 1-second timeout fire), and keep what every call to SSM and Secrets
+Manager read, every log/EMF line, the history and the step results.
+
+Callback timeouts are real-time timers in the test runner, so the timeout
+scenarios use 1-second durations read from the fake SSM, as the function reads them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from workshop.labs.capture import InvocationLines, capture_log_lines, per_invocation
+from workshop.labs.run import _environment, _wait_until_suspended
+from workshop.testing.fakes import FakeAWS
+
+TABLE = "approvals"
+SECRET_ID = "workshop/approval/notification-token"
+DEADLINE = 20
+
+
+@dataclass
+class Finished:
+    """One execution that ended: its outcome and everything it left behind."""
+
+    arn: str
+    status: str
+    result: dict[str, Any] | None
+    error: Any
+    operations: list[str | None]
+    step_results: str  # every operation as the runner reports it, results included
+    history: str  # GetDurableExecutionHistory with execution data, as JSON text
+    history_events: list[dict[str, Any]] = field(default_factory=list)
+
+    def invocations(self) -> int:
+        return sum(1 for event in self.history_events if event.get("EventType") == "InvocationCompleted")
+
+
+class _FreshClient:
+    """The same fake service behind a new client object: Powertools sees a new client, with an empty cache."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
+class Harness:
+    """A warm execution environment running the lab's handler, with fakes for AWS."""
+
+    def __init__(self, handler: Callable[[Any, Any], Any], lines: InvocationLines, fake: FakeAWS, token: str, params: tuple[str, str]) -> None:
+        from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
+
+        self.threshold_param, self.timeouts_param = params
+        self.fake = fake
+        self.lines = lines
+        self.token = token
+        self.runner = DurableFunctionTestRunner(handler=per_invocation(handler, lines), poll_interval=0.05)
+        fake.lambda_.runner = self.runner
+
+    # -- the policy, as an administrator changes it
+    def set_threshold(self, value: str) -> None:
+        self.fake.ssm.parameters[self.threshold_param] = value
+
+    def set_waits(self, approval: int, escalation: int, heartbeat: int = 0) -> None:
+        self.fake.ssm.parameters[self.timeouts_param] = json.dumps(
+            {"approval_seconds": approval, "heartbeat_seconds": heartbeat, "escalation_seconds": escalation}
+        )
+
+    def new_environment(self) -> None:
+        """What AWS does to a replay days later: run it in a new execution environment (empty caches)."""
+        from approval_wait import clients
+
+        clients.use_factory(lambda name: _FreshClient(self.fake.client(name)))
+
+    # -- one execution
+    def start(self, payload: dict[str, Any]) -> str:
+        return self.runner.run_async(input=json.dumps(payload), execution_timeout=DEADLINE)
+
+    def wait_for_callback(self, arn: str, name: str = "approval") -> str:
+        """The callback's id, once the invocation that created it has suspended."""
+        callback_id = self.runner.wait_for_callback(arn, name=name, timeout=DEADLINE)
+        _wait_until_suspended(self.runner, arn, DEADLINE)
+        return callback_id
+
+    def approve(self, callback_id: str, approver: str = "bo") -> None:
+        self.fake.lambda_.send_durable_execution_callback_success(
+            CallbackId=callback_id, Result=json.dumps({"approver": approver, "comment": "ok"}).encode()
+        )
+
+    def reject(self, callback_id: str, reason: str) -> None:
+        self.fake.lambda_.send_durable_execution_callback_failure(
+            CallbackId=callback_id, Error={"ErrorType": "ExpenseRejected", "ErrorMessage": reason}
+        )
+
+    def finish(self, arn: str) -> Finished:
+        outcome = self.runner.wait_for_result(arn, timeout=DEADLINE)
+        history = self.runner.get_execution_history(arn, include_execution_data=True)
+        events = [event.to_dict() if hasattr(event, "to_dict") else {"repr": repr(event)} for event in history.events]
+        operations = list(outcome.operations)
+        return Finished(
+            arn=arn,
+            status=outcome.status.name,
+            result=json.loads(outcome.result) if outcome.result else None,
+            error=outcome.error,
+            operations=[op.name for op in operations],
+            step_results=repr(operations) + repr([getattr(op, "result", None) for op in operations]),
+            history=json.dumps(events, default=str),
+            history_events=events,
+        )
+
+    def table_item(self, request_id: str) -> dict[str, Any] | None:
+        item = self.fake.dynamodb.items(TABLE).get(request_id) if TABLE in self.fake.dynamodb.tables else None
+        return {k: next(iter(v.values())) for k, v in item.items()} if item else None
+
+
+@contextmanager
+def approval_environment(handler: Callable[[Any, Any], Any], lab: Any) -> Iterator[Harness]:
+    """Fakes wired into approval_wait.clients, the lab's parameters and a fresh token, log capture on."""
+    from approval_wait import clients
+    from approval_wait.observability import metrics
+
+    THRESHOLD_PARAM, TIMEOUTS_PARAM = lab.module.THRESHOLD_PARAM, lab.module.TIMEOUTS_PARAM  # noqa: N806
+
+    fake = FakeAWS()
+    token = "tok-" + secrets.token_hex(16)
+    fake.secretsmanager.secrets[SECRET_ID] = token
+    env = {
+        "APPROVALS_TABLE": TABLE,
+        "APPROVAL_THRESHOLD_PARAM": THRESHOLD_PARAM,
+        "APPROVAL_TIMEOUTS_PARAM": TIMEOUTS_PARAM,
+        "APPROVER_SECRET": SECRET_ID,
+    }
+    metrics.clear_metrics()
+    clients.use_factory(fake.client)
+    with ExitStack() as stack:
+        stack.callback(clients.use_factory, None)
+        stack.enter_context(_environment(env))
+        lines = stack.enter_context(capture_log_lines())
+        harness = Harness(handler, lines, fake, token, (THRESHOLD_PARAM, TIMEOUTS_PARAM))
+        stack.callback(harness.runner.close)
+        harness.set_threshold(lab.module.THRESHOLD)
+        harness.set_waits(approval=3600, escalation=3600)
+        yield harness
+
+
+def expense(request_id: str, amount: str = "800.00") -> dict[str, Any]:
+    return {"request_id": request_id, "employee": "ana", "amount": amount, "currency": "EUR", "description": "team offsite"}

@@ -1,0 +1,167 @@
+"""Lab 6 — Parameters, solution: where a durable function reads its parameters and its secret.
+
+- Stage 1: Powertools Parameters with caching (``approval_wait.policy``:
+  ``SSMProvider`` / ``SecretsProvider`` ``.get(name, max_age=300)``) instead of a
+  raw boto3 call in every invocation. Many executions in a warm environment
+  share one read.
+- Stage 2: the threshold is read *inside steps*: in ``load-policy`` when the
+  execution starts (checkpointed, so every replay takes the same branch), and
+  again in ``decide`` after the wait with ``fresh=True`` (``force_fetch``), so a
+  threshold changed during the wait is the one applied, whatever the cache holds.
+- Stage 3: the token never leaves ``notification.sign``, called inside the
+  notify/escalate steps: their results (the checkpoints) hold the signature,
+  never the token; nothing that returns the token is traced, logged or
+  checkpointed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from aws_durable_execution_sdk_python import (
+    CallbackExternalError,
+    CallbackTimeoutError,
+    DurableContext,
+    StepContext,
+    durable_execution,
+)
+from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
+from aws_lambda_powertools.metrics import MetricUnit
+
+from approval_wait import approvals, notification, policy
+from approval_wait.handler import (
+    APPROVAL_CALLBACK,
+    APPROVER,
+    DECIDE_STEP,
+    ESCALATE_STEP,
+    ESCALATION,
+    ESCALATION_CALLBACK,
+    LOAD_POLICY_STEP,
+    NOTIFY_STEP,
+    STEP_CONFIG,
+    record_outcome,
+)
+from approval_wait.handler import _decode as decode_answer
+from approval_wait.models import Expense, parse_expense
+from approval_wait.observability import annotate_execution, logger, metrics, tracer
+from approval_wait.outcome import ApprovalOutcome, Reason, Status
+
+
+def load_policy(context: DurableContext) -> dict[str, Any]:
+    """Step "load-policy": the threshold and the durations, read once when the execution gets here."""
+
+    def run(step: StepContext) -> dict[str, Any]:
+        loaded = {"threshold": str(policy.threshold()), "waits": policy.wait_policy().to_dict()}
+        step.logger.info("Approval policy loaded", extra=loaded)
+        return loaded
+
+    return context.step(run, name=LOAD_POLICY_STEP, config=STEP_CONFIG)
+
+
+def ask(context: DurableContext, expense: Expense, stage: str, waits: dict[str, int]) -> dict[str, Any]:
+    """Create the stage's callback, announce it (signed), wait for the answer or the timeout."""
+    first = stage == APPROVER
+    timeout = waits["approval_seconds"] if first else waits["escalation_seconds"]
+    heartbeat = waits["heartbeat_seconds"] if 0 < waits["heartbeat_seconds"] < timeout else 0
+    callback = context.create_callback(
+        name=APPROVAL_CALLBACK if first else ESCALATION_CALLBACK,
+        config=CallbackConfig(timeout=Duration.from_seconds(timeout), heartbeat_timeout=Duration.from_seconds(heartbeat)),
+    )
+    execution_arn = context.execution_context.durable_execution_arn
+
+    def announce(step: StepContext) -> dict[str, Any]:
+        request = {
+            "request_id": expense.request_id,
+            "callback_id": callback.callback_id,
+            "stage": stage,
+            "employee": expense.employee,
+            "amount": expense.amount_text(),
+            "currency": expense.currency,
+            "description": expense.description,
+        }
+        # sign() reads the token (cached) and uses it; only the signature comes back.
+        signature = notification.sign(request)
+        approvals.record_waiting(
+            request_id=expense.request_id,
+            callback_id=callback.callback_id,
+            stage=stage,
+            status=approvals.PENDING if first else approvals.ESCALATED,
+            expense=request,
+            execution_arn=execution_arn,
+            signature=signature,
+        )
+        if not first:
+            metrics.add_metric(name="ApprovalEscalated", unit=MetricUnit.Count, value=1)
+        step.logger.info("Approval requested" if first else "Approval escalated",
+                         extra={"request_id": expense.request_id, "callback_id": callback.callback_id, "stage": stage})
+        # The step's result is checkpointed: the signature, never the token.
+        return {"stage": stage, "callback_id": callback.callback_id, "signature": signature}
+
+    context.step(announce, name=NOTIFY_STEP if first else ESCALATE_STEP, config=STEP_CONFIG)
+
+    try:
+        answer = decode_answer(callback.result())
+    except CallbackExternalError as error:
+        return {"stage": stage, "answer": "rejected", "approver": None, "detail": error.message}
+    except CallbackTimeoutError as error:
+        return {"stage": stage, "answer": "timed_out", "approver": None, "detail": f"{error.error_type}: {error.message}"}
+    return {"stage": stage, "answer": "approved", "approver": answer.get("approver"), "detail": answer.get("comment")}
+
+
+def decide(context: DurableContext, expense: Expense, answer: dict[str, Any], escalated: bool) -> ApprovalOutcome:
+    """Step "decide": the answer, or with none the threshold as it is *now*; mark the request decided."""
+
+    def run(step: StepContext) -> dict[str, Any]:
+        current = policy.threshold(fresh=True)  # after the wait: the current value, not a cached one
+        if answer["answer"] == "approved":
+            status, reason, detail = Status.APPROVED, Reason.APPROVED, answer["detail"]
+        elif answer["answer"] == "rejected":
+            status, reason, detail = Status.REJECTED, Reason.REJECTED, answer["detail"]
+        elif expense.amount <= current:
+            status, reason = Status.APPROVED, Reason.THRESHOLD_RAISED
+            detail = f"nobody answered; {expense.amount_text()} is within the current threshold {current}"
+        else:
+            status, reason = Status.REJECTED, Reason.NO_DECISION
+            detail = f"nobody answered, not even after escalating ({answer['detail']})"
+        outcome = ApprovalOutcome(
+            request_id=expense.request_id, status=status, reason=reason,
+            decided_by=answer["stage"] if answer["answer"] != "timed_out" else "policy",
+            amount=expense.amount_text(), currency=expense.currency, threshold=str(current),
+            escalated=escalated, approver=answer.get("approver"), detail=detail,
+        )  # fmt: skip
+        approvals.record_decision(expense.request_id, str(status), str(reason))
+        step.logger.info("Expense decided", extra={"request_id": expense.request_id, "reason": str(reason), "threshold": str(current)})
+        return outcome.to_dict()
+
+    return ApprovalOutcome.from_dict(context.step(run, name=DECIDE_STEP, config=STEP_CONFIG))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@annotate_execution
+@durable_execution
+def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    context.set_logger(logger)
+    expense = parse_expense(event)
+    context.logger.info("Expense received", extra={"request_id": expense.request_id, "amount": expense.amount_text()})
+
+    loaded = load_policy(context)  # checkpointed: the same value on every replay
+    if expense.amount <= Decimal(loaded["threshold"]):
+        outcome = ApprovalOutcome(
+            request_id=expense.request_id, status=Status.APPROVED, reason=Reason.BELOW_THRESHOLD, decided_by="policy",
+            amount=expense.amount_text(), currency=expense.currency, threshold=loaded["threshold"],
+        )  # fmt: skip
+    else:
+        answer = ask(context, expense, APPROVER, loaded["waits"])
+        escalated = answer["answer"] == "timed_out"
+        if escalated:
+            context.logger.warning("No answer from the approver: escalating", extra={"request_id": expense.request_id})
+            answer = ask(context, expense, ESCALATION, loaded["waits"])
+        outcome = decide(context, expense, answer, escalated)
+
+    # Past this point nothing suspends: this code runs in exactly one invocation.
+    record_outcome(outcome)
+    context.logger.info("Expense decision", extra=outcome.to_dict())
+    return outcome.to_dict()
