@@ -9,6 +9,7 @@ Two ways to get one, with the same shape, so a stage check can be written once:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
@@ -160,9 +161,17 @@ def register_function(config: Any, name: str, code_dir: str, base_function: str,
     registry on change. `make up` rewrites the registry from the template, so
     the lab runner registers again before every run.
     """
+    path = config.registry_path
+    # Two labs registering at once (two terminals, or checks in parallel) must
+    # not lose each other's entry: the read-modify-write holds a file lock.
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _register_locked(path, name, code_dir, base_function, env_overrides, config)
+
+
+def _register_locked(path: Any, name: str, code_dir: str, base_function: str, env_overrides: dict[str, str | None], config: Any) -> None:
     from workshop.config import REPO_ROOT
 
-    path = config.registry_path
     registry = json.loads(path.read_text(encoding="utf-8"))
     base = registry["functions"].get(base_function)
     if base is None:
