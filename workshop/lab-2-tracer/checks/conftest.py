@@ -1,0 +1,44 @@
+"""Fixtures for lab 2's stage checks (see workshop/labs/pytest_plugin.py and checks/tracing.py).
+
+Tracer must be enabled in Lambda mode BEFORE Powertools and the X-Ray SDK are
+imported (they read the environment once), so this file sets it up at import:
+an X-Ray receiver on a free UDP port in this process, and the Lambda variables.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tracing import TracedRun, UdpReceiver, lambda_mode_env, run_traced_in_process, run_traced_live  # noqa: E402
+
+from workshop.labs.model import Lab, load_lab  # noqa: E402
+from workshop.labs.pytest_plugin import lab_handler, target  # noqa: E402, F401
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+LAB_DIR = Path(__file__).resolve().parent.parent
+RECEIVER = UdpReceiver()
+os.environ.update(lambda_mode_env(RECEIVER, str(LAB_DIR)))
+
+
+@pytest.fixture(scope="session")
+def lab() -> Lab:
+    return load_lab(LAB_DIR)
+
+
+@pytest.fixture(scope="session")
+def traced_run(lab: Lab, lab_handler: ModuleType) -> TracedRun:
+    """One execution of the lab's payload in-process, with each invocation's X-Ray trace."""
+    return run_traced_in_process(lab_handler.lambda_handler, lab.payload, RECEIVER)
+
+
+@pytest.fixture(scope="session")
+def live_traced_run(lab: Lab, target: str) -> TracedRun:
+    """One real execution on the local stack, with each invocation's trace from the X-Ray sink."""
+    return run_traced_live(lab, target, lab.payload)

@@ -1,0 +1,99 @@
+"""Lab 2 — Tracer: what the lab runner needs to know about this lab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workshop.labs.model import Stage
+
+TITLE = "Tracer"
+GOAL = (
+    "Make the order saga's X-Ray traces tell the truth in a durable function: one clean "
+    "## lambda_handler per invocation (a suspension is not a fault), every invocation annotated "
+    "with the execution ARN so one query finds them all, and the fraud screen traced once per "
+    "execution, not once per replay."
+)
+ENV_OVERRIDES: dict[str, str | None] = {}
+# Two transient payment errors: the handler runs in at least three invocations.
+PAYLOAD: dict[str, Any] = {
+    "order_id": "lab2-order",
+    "customer_id": "c-lab",
+    "items": [{"sku": "SKU-BOOK", "quantity": 1}],
+    "amount": "19.99",
+    "currency": "EUR",
+    "simulate": {"transient_payment_errors": 2},
+}
+
+STAGES = [
+    Stage(
+        1,
+        "one ## lambda_handler per invocation, and a suspension is not a fault",
+        "Move @tracer.capture_lambda_handler ABOVE @durable_execution. Below it, it wraps the "
+        "handler body, which the SDK suspends by raising SuspendExecution through it: every "
+        "suspended invocation is recorded as a fault. Above it, it wraps the whole invocation "
+        "and sees a normal return ({\"Status\": \"PENDING\"}).",
+    ),
+    Stage(
+        2,
+        "every invocation's ## lambda_handler annotated with the execution ARN",
+        "Not tracer.put_annotation in the handler body: it runs on the SDK's worker thread, where "
+        "X-Ray holds only Lambda's facade segment, and the execution fails with "
+        "FacadeSegmentMutationException. Put a decorator between @tracer.capture_lambda_handler and "
+        "@durable_execution that annotates from the envelope: `from order_saga.observability import "
+        "annotate_execution` (read it: a few lines).",
+    ),
+    Stage(
+        3,
+        "the fraud screen (capture_method) traced once per execution, not once per replay",
+        "Code outside a step runs again in every invocation. Call screen_order inside a step: "
+        "context.step(lambda step: screen_order(order), name=\"screen-order\"). A completed step "
+        "is replayed from its checkpoint, so its subsegment is recorded once.",
+    ),
+]
+
+
+def show_signal(console: Any, run: Any) -> None:
+    """What X-Ray recorded for each invocation of the run."""
+    import sys
+    from pathlib import Path
+
+    from rich.table import Table
+
+    from workshop.config import StackConfig
+
+    sys.path.insert(0, str(Path(__file__).parent / "checks"))
+    from tracing import BUSINESS_CALL, business_spans, fault_of, handler_spans, live_traces, own_spans
+
+    try:
+        traces = live_traces(StackConfig(), run.arn)
+    except Exception as exc:  # noqa: BLE001 - the signal is a help, not a check
+        console.print(f"[yellow]could not read the traces: {exc}[/]")
+        return
+    table = Table(title="what X-Ray recorded, per invocation (each invocation is its own trace)")
+    table.add_column("invocation")
+    table.add_column("returned")
+    table.add_column("## lambda_handler")
+    table.add_column("execution_arn on it")
+    table.add_column(f"## ….{BUSINESS_CALL}")
+    table.add_column("the saga's business calls")
+    table.add_column("checkpoint calls")
+    for number, trace in enumerate(traces, start=1):
+        segment = trace.function_segment
+        status = segment.annotations.get("durable_status", "?") if segment else "?"
+        handlers = handler_spans(trace)
+        handler = (
+            "none" if not handlers
+            else ", ".join(f"[red]{fault_of(h)}[/]" if fault_of(h) else "[green]ok[/]" for h in handlers)
+        )  # fmt: skip
+        annotated = "[green]✓[/]" if any(h.annotations.get("execution_arn") == run.arn for h in handlers) else "—"
+        screens = len(business_spans(trace))
+        spans = list(own_spans(trace))
+        saga = [str(s.doc.get("name")).removeprefix("## order_saga.") for s in spans if str(s.doc.get("name", "")).startswith("## order_saga.")]
+        checkpoints = sum(1 for s in spans if (s.doc.get("aws") or {}).get("operation") == "CheckpointDurableExecution")
+        table.add_row(str(number), status, handler, annotated, str(screens) if screens else "—", ", ".join(saga) or "—", str(checkpoints))
+    console.print(table)
+    console.print(
+        "(The function host puts execution_arn on its own function segment too, so `workshop traces` can group "
+        "any handler's invocations; the column shows the annotation your code puts on ## lambda_handler.)"
+    )
+    console.print(f"The trees themselves: .venv/bin/workshop traces --execution {run.arn}")
