@@ -9,6 +9,7 @@ awaited by health checks with a deadline, never by a fixed sleep.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import signal
@@ -17,6 +18,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -339,11 +342,29 @@ def _await_compose(config: StackConfig, say: Callable[[str], None]) -> dict[str,
     return {"total": total}
 
 
+@contextmanager
+def _stack_lock(config: StackConfig) -> Iterator[None]:
+    """One `up` or `down` at a time per state folder.
+
+    Two terminals (or a lab and a test) running `make up` at the same moment
+    would otherwise both find a service stopped, both start it, and the loser's
+    pid file would point at a process that exited on "port in use".
+    """
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(config.state_dir / "stack.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def up(config: StackConfig, say: Callable[[str], None] = print) -> dict[str, float]:
     """Start what is not running, provision, and wait until all are healthy. Harmless twice."""
     if config.mode == "compose":
         return _await_compose(config, say)
-    config.state_dir.mkdir(parents=True, exist_ok=True)
+    with _stack_lock(config):
+        return _up(config, say)
+
+
+def _up(config: StackConfig, say: Callable[[str], None]) -> dict[str, float]:
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     for service in SERVICES:
@@ -371,8 +392,9 @@ def down(config: StackConfig, say: Callable[[str], None] = print) -> None:
         say("WORKSHOP_STACK=compose: the stack runs in containers; stop it with `docker compose down`.")
         return
     # Reverse order: stop the host (no new invocations) before the runner, the emulator last.
-    for service in reversed(SERVICES):
-        say(f"  {service.name:<14} {_stop(config, service)}")
+    with _stack_lock(config):
+        for service in reversed(SERVICES):
+            say(f"  {service.name:<14} {_stop(config, service)}")
 
 
 def status(config: StackConfig, say: Callable[[str], None] = print) -> bool:
