@@ -46,6 +46,8 @@ def _failure_text(element: ET.Element) -> str:
     for line in text.splitlines():
         if line.startswith("assert ") or line.startswith("+  ") or line.startswith("  +"):
             break
+        if line.startswith("[+") and "more line" in line:  # pytest's note that it cut the report
+            continue
         lines.append(line)
     return "\n".join(lines).strip() or text.strip()
 
