@@ -41,6 +41,7 @@ Powertools placement, and why:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution
@@ -99,9 +100,17 @@ def reject(context: DurableContext, message: Rejected) -> None:
         )
 
 
-def ingest(context: DurableContext, message: Accepted) -> str:
-    """Enrich and post one record. Returns POSTED, DUPLICATE, CONFLICT or FAILED."""
+def ingest(
+    context: DurableContext, message: Accepted, post_function: Callable[..., dict[str, Any]] | None = None
+) -> str:
+    """Enrich and post one record. Returns POSTED, DUPLICATE, CONFLICT or FAILED.
+
+    ``post_function`` is what runs inside the ``post:<record_id>`` step, called as
+    ``post_function(entry=...)``: by default ``post_entry`` (the ledger write under
+    Powertools Idempotency); lab 4 passes its own to show where idempotency belongs.
+    """
     record_id = message.record.record_id
+    write = post_function or post_entry
 
     def enrich(_: StepContext) -> dict[str, Any]:
         return enrichment.enrich(message.record, message.message_id)
@@ -109,7 +118,7 @@ def ingest(context: DurableContext, message: Accepted) -> str:
     entry = context.step(enrich, name=f"enrich:{record_id}")
 
     def post(_: StepContext) -> dict[str, Any]:
-        return post_entry(entry=entry)
+        return write(entry=entry)
 
     try:
         posted = context.step(post, name=f"post:{record_id}", config=StepConfig(retry_strategy=post_retry))

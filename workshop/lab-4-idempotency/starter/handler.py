@@ -1,0 +1,59 @@
+"""Lab 4 — Idempotency. This is the file you edit (a copy of it is kept in starter/).
+
+The SQS ingest function (services/ingest): every SQS batch is one durable
+execution; each valid record is enriched (step "enrich:<record_id>") and
+posted to the ledger (step "post:<record_id>"); `ingest(...)` from the service
+runs those two steps and calls `post_entry(entry=...)` inside the post step.
+
+This handler is written the way a plain Lambda function often starts:
+- the ledger write is a plain write: the same record delivered twice is
+  posted twice (the ledger item's `writes` becomes 2);
+- a bad record fails the whole batch, so that SQS delivers it again.
+
+Run `make lab-4` to see what that does, then follow
+workshop/lab-4-idempotency/README.md stage by stage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from ingest import ledger
+from ingest.handler import COMES_BACK, ingest, record_metrics
+from ingest.models import Rejected, parse_batch
+from ingest.observability import logger, metrics
+
+
+class RecordRejected(Exception):
+    """A message whose body is not a valid record."""
+
+
+def post_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """Runs inside the "post:<record_id>" step: one ledger write (it adds 1 to `writes`)."""
+    return ledger.post(entry)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+@durable_execution
+def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    context.set_logger(logger)
+
+    batch = parse_batch(event)
+
+    outcomes: list[str] = []
+    for message in batch.messages:
+        if isinstance(message, Rejected):
+            # Fail the batch: SQS will deliver it again.
+            raise RecordRejected(f"message {message.message_id}: {message.reason}")
+        outcomes.append(ingest(context, message, post_function=post_entry))
+
+    record_metrics(outcomes)
+    return {
+        "batchItemFailures": [
+            {"itemIdentifier": message.message_id}
+            for message, outcome in zip(batch.messages, outcomes, strict=True)
+            if outcome in COMES_BACK
+        ]
+    }
