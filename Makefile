@@ -21,7 +21,7 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 	SAM_CLI_TELEMETRY=0
 
 .DEFAULT_GOAL := help
-.PHONY: help env up down status logs demo test test-unit clean measure progress validate test-compose deploy destroy
+.PHONY: help env up down status logs demo test test-unit clean measure bench progress validate test-compose deploy destroy
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,6 +68,9 @@ clean: down ## remove the stack's state and the virtual environments
 
 measure: env ## print start-up time and idle memory of a private stack (no assertions)
 	@$(PY) -m workshop.measure
+
+bench: env ## benchmarks on a private stack (~5 min): table in docs/BENCHMARKS.md and the README
+	@PYTHON=$(PYTHON) $(PY) -m workshop.bench
 
 lab-%-hint: env ## the hint for your first failing stage of lab N
 	@$(PY) -m workshop.labs hint $*

@@ -18,8 +18,8 @@ from workshop.config import StackConfig, boto3_client
 from workshop.function_host.workers import IDLE_WORKER_SECONDS
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
+def _free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
@@ -63,7 +63,10 @@ def run_one_order(config: StackConfig) -> None:
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="workshop-measure-") as state:
-        config = StackConfig(state_dir=Path(state), emulator_port=_free_port(), runner_port=_free_port(), host_port=_free_port())
+        config = StackConfig(
+            state_dir=Path(state), emulator_port=_free_port(), runner_port=_free_port(), host_port=_free_port(),
+            xray_port=_free_port(socket.SOCK_DGRAM),  # the sink listens on UDP and TCP
+        )
         started = time.monotonic()
         try:
             stack.up(config, say=lambda line: None)

@@ -121,6 +121,27 @@ def _compile_from_source_under(root: str) -> None:
     sys.path_importer_cache.clear()
 
 
+def _connect_xray_emitter() -> None:
+    """Keep the X-Ray SDK's UDP socket off the learner's network interfaces.
+
+    The SDK (used by Powertools Tracer) sends segments with sendto() on an
+    unbound socket, so on the first segment the kernel binds it to 0.0.0.0 on
+    a random port, open on every interface for the worker's life. Connected to
+    the sink's address, the socket is bound to the route's local address
+    (127.0.0.1 here) and only takes datagrams from the sink. Sending is
+    unchanged. Does nothing when the handler did not import the SDK.
+    """
+    recorder = getattr(sys.modules.get("aws_xray_sdk.core"), "xray_recorder", None)
+    emitter = getattr(recorder, "emitter", None)
+    sock = getattr(emitter, "_socket", None)
+    if sock is None:
+        return
+    try:
+        sock.connect((emitter.ip, emitter.port))
+    except (OSError, AttributeError, TypeError, ValueError):
+        pass  # the sink's name does not resolve yet (containers): the SDK works as before
+
+
 def main() -> None:
     # Keep the real stdout for the protocol, and send anything written to fd 1
     # by C code to stderr so it cannot corrupt the protocol stream.
@@ -145,6 +166,7 @@ def main() -> None:
         }
         traceback.print_exc()
         captured.flush()
+    _connect_xray_emitter()
     # Tell the host the init phase is over: as on Lambda, init has its own
     # limit and does not eat into the first invocation's timeout.
     protocol.send({"ready": True})
