@@ -313,7 +313,7 @@ class FunctionHost:
             if detail.get("Status") in TERMINAL:
                 return detail
             self.stop_event.wait(delay)
-            delay = min(delay * 1.5, 0.5)
+            delay = min(delay * 1.5, 0.1)
         return None
 
     def _name_lock(self, name: str, execution_name: str) -> threading.Lock:
