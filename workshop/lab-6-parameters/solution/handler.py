@@ -20,29 +20,21 @@ from decimal import Decimal
 from typing import Any
 
 from aws_durable_execution_sdk_python import (
-    CallbackExternalError,
-    CallbackTimeoutError,
     DurableContext,
     StepContext,
     durable_execution,
 )
-from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
-from aws_lambda_powertools.metrics import MetricUnit
 
-from approval_wait import approvals, notification, policy
+from approval_wait import approvals, policy
 from approval_wait.handler import (
-    APPROVAL_CALLBACK,
     APPROVER,
     DECIDE_STEP,
-    ESCALATE_STEP,
     ESCALATION,
-    ESCALATION_CALLBACK,
     LOAD_POLICY_STEP,
-    NOTIFY_STEP,
     STEP_CONFIG,
     record_outcome,
 )
-from approval_wait.handler import _decode as decode_answer
+from approval_wait.handler import ask as service_ask
 from approval_wait.models import Expense, parse_expense
 from approval_wait.observability import annotate_execution, logger, metrics, tracer
 from approval_wait.outcome import ApprovalOutcome, Reason, Status
@@ -60,53 +52,15 @@ def load_policy(context: DurableContext) -> dict[str, Any]:
 
 
 def ask(context: DurableContext, expense: Expense, stage: str, waits: dict[str, int]) -> dict[str, Any]:
-    """Create the stage's callback, announce it (signed), wait for the answer or the timeout."""
-    first = stage == APPROVER
-    timeout = waits["approval_seconds"] if first else waits["escalation_seconds"]
-    heartbeat = waits["heartbeat_seconds"] if 0 < waits["heartbeat_seconds"] < timeout else 0
-    callback = context.create_callback(
-        name=APPROVAL_CALLBACK if first else ESCALATION_CALLBACK,
-        config=CallbackConfig(timeout=Duration.from_seconds(timeout), heartbeat_timeout=Duration.from_seconds(heartbeat)),
-    )
-    execution_arn = context.execution_context.durable_execution_arn
+    """Create the stage's callback, announce it (signed), wait for the answer or the timeout.
 
-    def announce(step: StepContext) -> dict[str, Any]:
-        request = {
-            "request_id": expense.request_id,
-            "callback_id": callback.callback_id,
-            "stage": stage,
-            "employee": expense.employee,
-            "amount": expense.amount_text(),
-            "currency": expense.currency,
-            "description": expense.description,
-        }
-        # sign() reads the token (cached) and uses it; only the signature comes back.
-        signature = notification.sign(request)
-        approvals.record_waiting(
-            request_id=expense.request_id,
-            callback_id=callback.callback_id,
-            stage=stage,
-            status=approvals.PENDING if first else approvals.ESCALATED,
-            expense=request,
-            execution_arn=execution_arn,
-            signature=signature,
-        )
-        if not first:
-            metrics.add_metric(name="ApprovalEscalated", unit=MetricUnit.Count, value=1)
-        step.logger.info("Approval requested" if first else "Approval escalated",
-                         extra={"request_id": expense.request_id, "callback_id": callback.callback_id, "stage": stage})
-        # The step's result is checkpointed: the signature, never the token.
-        return {"stage": stage, "callback_id": callback.callback_id, "signature": signature}
-
-    context.step(announce, name=NOTIFY_STEP if first else ESCALATE_STEP, config=STEP_CONFIG)
-
-    try:
-        answer = decode_answer(callback.result())
-    except CallbackExternalError as error:
-        return {"stage": stage, "answer": "rejected", "approver": None, "detail": error.message}
-    except CallbackTimeoutError as error:
-        return {"stage": stage, "answer": "timed_out", "approver": None, "detail": f"{error.error_type}: {error.message}"}
-    return {"stage": stage, "answer": "approved", "approver": answer.get("approver"), "detail": answer.get("comment")}
+    The service's ``ask`` does it the way stage 3 needs: ``notification.sign``
+    reads the token and uses it inside the notify step, and the step returns
+    only the signature, so the token is never checkpointed (compare the
+    starter's notify step, which returns the policy, token included).
+    """
+    timeout = waits["approval_seconds"] if stage == APPROVER else waits["escalation_seconds"]
+    return service_ask(context, expense, stage=stage, timeout_seconds=timeout, heartbeat_seconds=waits["heartbeat_seconds"])
 
 
 def decide(context: DurableContext, expense: Expense, answer: dict[str, Any], escalated: bool) -> ApprovalOutcome:
