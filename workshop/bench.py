@@ -27,8 +27,6 @@ import json
 import os
 import platform
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop import stack
-from workshop.config import REPO_ROOT, StackConfig, boto3_client
+from workshop.config import REPO_ROOT, StackConfig, boto3_client, stack_env
 from workshop.measure import stack_rss_mb
 
 BENCHMARKS_PATH = REPO_ROOT / "docs" / "BENCHMARKS.md"
@@ -54,12 +52,6 @@ INGEST_DEADLINE_S = 240.0
 DEMO_DEADLINE_S = 420.0
 SAGA_ORDER = {"customer_id": "c-bench", "items": [{"sku": "SKU-BOOK", "quantity": 1}], "amount": "9.99",
               "currency": "EUR", "simulate": {"warehouse": "confirm"}}  # fmt: skip
-
-
-def _free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _say(line: str) -> None:
@@ -266,11 +258,10 @@ def bench_demo(report: Report) -> None:
         clone = Path(tmp) / "clone"
         subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO_ROOT), str(clone)], check=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("WORKSHOP_") and k not in ("VIRTUAL_ENV",)}
-        env.update({
-            "WORKSHOP_EMULATOR_PORT": str(_free_port()), "WORKSHOP_RUNNER_PORT": str(_free_port()),
-            "WORKSHOP_HOST_PORT": str(_free_port()), "WORKSHOP_XRAY_PORT": str(_free_port(socket.SOCK_DGRAM)),
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        })  # fmt: skip
+        # the clone's own state folder (.workshop/ in the clone), on free ports
+        ports = stack_env(stack.private_config(clone / ".workshop"))
+        ports.pop("WORKSHOP_STATE_DIR")
+        env.update({**ports, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
         make = ["make", "--no-print-directory", f"PYTHON={os.environ.get('PYTHON', 'python3')}"]
         started = time.perf_counter()
         try:
@@ -335,10 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     bench_started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="workshop-bench-") as state:
-        config = StackConfig(
-            state_dir=Path(state), emulator_port=_free_port(), runner_port=_free_port(), host_port=_free_port(),
-            xray_port=_free_port(socket.SOCK_DGRAM), mode="embedded",
-        )  # fmt: skip
+        config = stack.private_config(Path(state), mode="embedded")
         try:
             _say("stack start (empty state)...")
             started = time.perf_counter()

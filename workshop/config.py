@@ -106,6 +106,17 @@ class StackConfig:
         return self.state_dir / "functions.json"
 
 
+def stack_env(config: StackConfig) -> dict[str, str]:
+    """The env vars that make StackConfig() in another process find this same stack."""
+    return {
+        "WORKSHOP_STATE_DIR": str(config.state_dir),
+        "WORKSHOP_EMULATOR_PORT": str(config.emulator_port),
+        "WORKSHOP_RUNNER_PORT": str(config.runner_port),
+        "WORKSHOP_HOST_PORT": str(config.host_port),
+        "WORKSHOP_XRAY_PORT": str(config.xray_port),
+    }
+
+
 def aws_env(config: StackConfig) -> dict[str, str]:
     """Environment that points AWS SDKs at the local stack with dummy credentials."""
     return {

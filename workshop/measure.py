@@ -8,7 +8,6 @@ a temporary state folder, so a learner's own stack is left alone.
 from __future__ import annotations
 
 import json
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -18,14 +17,8 @@ from workshop.config import StackConfig, boto3_client
 from workshop.function_host.workers import IDLE_WORKER_SECONDS
 
 
-def _free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and all its descendants (the function host's workers count too)."""
+def descendants(root: int) -> set[int]:
+    """A process and all its descendants (the function host's workers), from /proc."""
     children: dict[int, list[int]] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -34,16 +27,24 @@ def tree_rss_mb(pid: int) -> float:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(proc.name))
-    total_kb, todo = 0, [pid]
+    found, todo = set(), [root]
     while todo:
-        current = todo.pop()
+        pid = todo.pop()
+        found.add(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and all its descendants (the function host's workers count too)."""
+    total_kb = 0
+    for current in descendants(pid):
         try:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total_kb += int(line.split()[1])
         except OSError:
             pass
-        todo.extend(children.get(current, []))
     return total_kb / 1024
 
 
@@ -63,10 +64,7 @@ def run_one_order(config: StackConfig) -> None:
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="workshop-measure-") as state:
-        config = StackConfig(
-            state_dir=Path(state), emulator_port=_free_port(), runner_port=_free_port(), host_port=_free_port(),
-            xray_port=_free_port(socket.SOCK_DGRAM),  # the sink listens on UDP and TCP
-        )
+        config = stack.private_config(Path(state))
         started = time.monotonic()
         try:
             stack.up(config, say=lambda line: None)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from workshop.config import REGION, REPO_ROOT, StackConfig, aws_env
+from workshop.config import REGION, REPO_ROOT, StackConfig, aws_env, stack_env
 
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 15.0
@@ -176,6 +176,24 @@ def port_owner(port: int, udp: bool = False) -> str | None:
     return None
 
 
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A 127.0.0.1 port nothing listens on (bound, read, released); SOCK_DGRAM for UDP."""
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def private_config(state_dir: Path, **overrides: object) -> StackConfig:
+    """A stack on free ports with its own state folder: tests, measure and bench never touch a learner's."""
+    ports = {
+        "emulator_port": free_port(),
+        "runner_port": free_port(),
+        "host_port": free_port(),
+        "xray_port": free_port(socket.SOCK_DGRAM),  # the sink listens on UDP and TCP
+    }
+    return StackConfig(state_dir=state_dir, **{**ports, **overrides})  # type: ignore[arg-type]
+
+
 def port_free(host: str, port: int, udp: bool = False) -> bool:
     """Whether the TCP port (and, with udp=True, the UDP port of the same number) can be bound."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -238,17 +256,7 @@ def _start(config: StackConfig, service: Service) -> float:
 
 
 def _service_env(config: StackConfig, service: Service) -> dict[str, str]:
-    env = {**os.environ, **aws_env(config), **service.env(config), "PYTHONUNBUFFERED": "1"}
-    env.update(
-        {
-            "WORKSHOP_STATE_DIR": str(config.state_dir),
-            "WORKSHOP_EMULATOR_PORT": str(config.emulator_port),
-            "WORKSHOP_RUNNER_PORT": str(config.runner_port),
-            "WORKSHOP_HOST_PORT": str(config.host_port),
-            "WORKSHOP_XRAY_PORT": str(config.xray_port),
-        }
-    )
-    return env
+    return {**os.environ, **aws_env(config), **service.env(config), "PYTHONUNBUFFERED": "1", **stack_env(config)}
 
 
 def run_service(config: StackConfig, name: str) -> None:

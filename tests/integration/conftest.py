@@ -6,58 +6,35 @@ tests can run while a lab is open in another terminal.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import contextmanager
 
 import pytest
 
 from workshop import stack
-from workshop.config import StackConfig
+from workshop.config import StackConfig, stack_env
+from workshop.labs.run import _environment
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+free_port = stack.free_port
+make_config = stack.private_config
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+export = stack_env  # the env vars that make StackConfig() (CLI, clients) point at a stack
 
 
-def make_config(state_dir: Path) -> StackConfig:
-    return StackConfig(
-        state_dir=state_dir, emulator_port=free_port(), runner_port=free_port(), host_port=free_port(), xray_port=free_udp_port()
-    )
-
-
-def export(config: StackConfig) -> dict[str, str]:
-    """The env vars that make StackConfig() (CLI, clients) point at this stack."""
-    return {
-        "WORKSHOP_STATE_DIR": str(config.state_dir),
-        "WORKSHOP_EMULATOR_PORT": str(config.emulator_port),
-        "WORKSHOP_RUNNER_PORT": str(config.runner_port),
-        "WORKSHOP_HOST_PORT": str(config.host_port),
-        "WORKSHOP_XRAY_PORT": str(config.xray_port),
-    }
+@contextmanager
+def running_stack(config: StackConfig, extra_env: dict[str, str] | None = None) -> Iterator[StackConfig]:
+    """Up with its env exported (so StackConfig() finds it), then down by pid and the env restored."""
+    with _environment({**export(config), **(extra_env or {})}):
+        try:
+            stack.up(config, say=lambda line: None)
+            yield config
+        finally:
+            stack.down(config, say=lambda line: None)
 
 
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
-    config = make_config(tmp_path_factory.mktemp("stack"))
-    saved = {key: os.environ.get(key) for key in export(config)}
-    os.environ.update(export(config))
-    try:
-        stack.up(config, say=lambda line: None)
+    with running_stack(make_config(tmp_path_factory.mktemp("stack"))) as config:
         yield config
-    finally:
-        stack.down(config, say=lambda line: None)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

@@ -15,18 +15,16 @@ All waiting is polling with a deadline.
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.conftest import export, make_config
-from tests.integration.polling import wait_for
+from tests.integration.conftest import make_config, running_stack
+from tests.integration.polling import finished, result_of, wait_for
 from workshop import cli, stack
 from workshop.config import StackConfig, boto3_client
 from workshop.durable_runner_timescale import ENV_VAR
@@ -34,7 +32,6 @@ from workshop.durable_runner_timescale import ENV_VAR
 pytestmark = pytest.mark.live
 
 FUNCTION = "approval-wait:live"
-TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
 SCALE = 43200
 
 
@@ -46,19 +43,6 @@ def start(lam: Any, payload: dict[str, Any]) -> str:
     response = lam.invoke(FunctionName=FUNCTION, InvocationType="Event", Payload=json.dumps(payload).encode())
     assert response["StatusCode"] == 202
     return response["DurableExecutionArn"]
-
-
-def finished(lam: Any, arn: str, deadline_s: float = 60.0) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        detail = lam.get_durable_execution(DurableExecutionArn=arn, IncludeExecutionData=True)
-        return detail if detail["Status"] in TERMINAL else None
-
-    return wait_for(done, f"execution {arn} to end", deadline_s)
-
-
-def result_of(detail: dict[str, Any]) -> dict[str, Any]:
-    assert detail["Status"] == "SUCCEEDED", detail.get("Error")
-    return json.loads(detail["Result"])
 
 
 def table_name(config: StackConfig) -> str:
@@ -148,20 +132,8 @@ def test_waiting_approval_survives_down_and_up(live_stack: StackConfig, capsys: 
 @pytest.fixture(scope="module")
 def fast_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
     """A second private stack whose runner's clock runs SCALE times faster."""
-    config = make_config(tmp_path_factory.mktemp("fast-stack"))
-    variables = {**export(config), ENV_VAR: str(SCALE)}
-    saved = {key: os.environ.get(key) for key in variables}
-    os.environ.update(variables)
-    try:
-        stack.up(config, say=lambda line: None)
+    with running_stack(make_config(tmp_path_factory.mktemp("fast-stack")), {ENV_VAR: str(SCALE)}) as config:
         yield config
-    finally:
-        stack.down(config, say=lambda line: None)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _when(event: dict[str, Any]) -> datetime:

@@ -29,7 +29,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import export, free_port
-from tests.integration.test_order_saga_live import finished, order, pending_callback, result_of, start
+from tests.integration.polling import finished, result_of
+from tests.integration.test_order_saga_live import order, pending_callback, start
 from tests.integration.polling import wait_for
 from workshop.config import REPO_ROOT, StackConfig, boto3_client
 

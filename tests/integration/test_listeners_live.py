@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from workshop import stack
+from workshop.measure import descendants
 from workshop.config import StackConfig, boto3_client
 
 pytestmark = pytest.mark.live
@@ -23,21 +24,6 @@ LOOPBACK = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFF
 TCP_LISTEN, UDP_UNCONNECTED = "0A", "07"
 
 
-def descendants(root: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(proc.name))
-    found, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        found.add(pid)
-        todo.extend(children.get(pid, []))
-    return found
 
 
 def socket_inodes(pid: int) -> set[str]:

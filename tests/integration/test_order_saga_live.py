@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.polling import wait_for
+from tests.integration.polling import finished, result_of, wait_for
 from workshop.config import StackConfig, boto3_client
 
 pytestmark = pytest.mark.live
 
-TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
 INVENTORY_TABLE = "workshop-InventoryTable"
 TIMEOUT_PARAMETER = "/workshop/order-saga/warehouse-timeout-seconds"
 
@@ -39,19 +38,6 @@ def start(lam, payload: dict[str, Any]) -> str:
     response = lam.invoke(FunctionName="order-saga:live", InvocationType="Event", Payload=json.dumps(payload).encode())
     assert response["StatusCode"] == 202
     return response["DurableExecutionArn"]
-
-
-def finished(lam, arn: str, deadline_s: float = 60.0) -> dict[str, Any]:
-    def done():
-        detail = lam.get_durable_execution(DurableExecutionArn=arn, IncludeExecutionData=True)
-        return detail if detail["Status"] in TERMINAL else None
-
-    return wait_for(done, f"execution {arn} to end", deadline_s)
-
-
-def result_of(detail: dict[str, Any]) -> dict[str, Any]:
-    assert detail["Status"] == "SUCCEEDED", detail.get("Error")
-    return json.loads(detail["Result"])
 
 
 def history(lam, arn: str) -> list[dict[str, Any]]:

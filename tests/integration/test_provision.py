@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -21,6 +20,7 @@ import pytest
 
 from workshop.config import ACCOUNT_ID, REGION, REPO_ROOT, TEMPLATE_PATH, StackConfig, boto3_client
 from workshop.provision import provision
+from workshop.stack import free_port
 
 pytestmark = pytest.mark.live
 
@@ -128,12 +128,6 @@ Resources:
 """
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_ministack/health", timeout=1) as response:
@@ -148,7 +142,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
     if not EMULATOR_PYTHON.exists():
         pytest.fail(f"{EMULATOR_PYTHON} is missing: run `make env` first")
     root = tmp_path_factory.mktemp("ministack")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "GATEWAY_PORT": str(port),
@@ -161,7 +155,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
             [str(EMULATOR_PYTHON), "-m", "ministack"], cwd=root, env=env, stdout=output, stderr=subprocess.STDOUT
         )
     pid = process.pid
-    config = StackConfig(state_dir=root / "state", emulator_port=port, runner_port=_free_port(), host_port=_free_port())
+    config = StackConfig(state_dir=root / "state", emulator_port=port, runner_port=free_port(), host_port=free_port())
     try:
         deadline = time.monotonic() + STARTUP_DEADLINE_S
         while not _healthy(config.emulator_url):

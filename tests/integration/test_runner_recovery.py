@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.polling import wait_for
 from workshop import stack
 from workshop.config import StackConfig, boto3_client
 from workshop.durable_runner_recovery import RecoveryUnsupported, check_internals
@@ -79,23 +79,6 @@ HEARTBEAT_TIMEOUT_S = 16
 HEARTBEAT_AFTER_S = 3  # the one heartbeat is sent this long after the callback started
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _poll(what: str, check: Callable[[], Any], deadline_s: float, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + deadline_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"{what}: not within {deadline_s:.0f} s (last: {last!r})")
-
-
 def _function(code_dir: Path, handler: str, execution_timeout: int = 120, timeout: int = 10) -> dict[str, Any]:
     return {
         "code_dir": str(code_dir), "handler": handler, "timeout": timeout, "memory": 128, "environment": {},
@@ -130,7 +113,7 @@ class Restarted:
             found = client.get_durable_execution(DurableExecutionArn=self.arns[name], IncludeExecutionData=True)
             return found if found["Status"] != "RUNNING" else None
 
-        return _poll(f"{name} finished", done, deadline_s)
+        return wait_for(done, f"{name} finished", deadline_s)
 
 
 def _events(client: Any, arn: str) -> list[dict[str, Any]]:
@@ -147,7 +130,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
     code_dir = root / "code"
     code_dir.mkdir()
     (code_dir / "recovery_fns.py").write_text(textwrap.dedent(CODE))
-    config = StackConfig(state_dir=root / "state", emulator_port=_free_port(), runner_port=_free_port(), host_port=_free_port(), xray_port=_free_port())
+    config = stack.private_config(root / "state")
     config.state_dir.mkdir(parents=True)
     registry = {
         "functions": {
@@ -207,7 +190,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
             return check
 
         histories = {
-            name: _poll(f"{name} suspended", suspended(name, started), 20)
+            name: wait_for(suspended(name, started), f"{name} suspended", 20)
             for name, started in [
                 ("wait-due-while-down", "WaitStarted"),
                 ("wait-after-restart", "WaitStarted"),
@@ -217,7 +200,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
                 ("execution-timeout", "CallbackStarted"),
             ]
         }
-        _poll("the in-flight step started", lambda: (markers / "run-1").exists(), 20)
+        wait_for(lambda: (markers / "run-1").exists(), "the in-flight step started", 20)
         callback_ids = {
             name: next(e for e in histories[name] if e["EventType"] == "CallbackStarted")["CallbackStartedDetails"]["CallbackId"]
             for name in ("callback", "callback-timeout", "heartbeat")
@@ -225,7 +208,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
 
         # One heartbeat before the restart: the recovered heartbeat timeout must count from it.
         heartbeat_started = next(e for e in histories["heartbeat"] if e["EventType"] == "CallbackStarted")["EventTimestamp"]
-        _poll("time for the heartbeat", lambda: datetime.now(heartbeat_started.tzinfo) >= heartbeat_started + timedelta(seconds=HEARTBEAT_AFTER_S), 10)
+        wait_for(lambda: datetime.now(heartbeat_started.tzinfo) >= heartbeat_started + timedelta(seconds=HEARTBEAT_AFTER_S), "time for the heartbeat", 10)
         client.send_durable_execution_callback_heartbeat(CallbackId=callback_ids["heartbeat"])
         heartbeat_sent_at = datetime.now(heartbeat_started.tzinfo)
 
@@ -243,7 +226,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
         stopped_at = datetime.now(tz)
         # Down until the short wait, the callback timeout and the execution timeout have all passed.
         down_until = max(due[name] for name in ("wait-due-while-down", "callback-timeout", "execution-timeout")) + timedelta(seconds=0.2)
-        _poll("the timers due while down passed", lambda: datetime.now(tz) > down_until, 40)
+        wait_for(lambda: datetime.now(tz) > down_until, "the timers due while down passed", 40)
         restarting_at = datetime.now(tz)
         start_all("restart")
         restarted_at = datetime.now(tz)

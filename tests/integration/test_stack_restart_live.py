@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from tests.integration.test_order_saga_live import finished, order, pending_callback, result_of, start, wait_for
+from tests.integration.polling import finished, result_of, wait_for
+from tests.integration.test_order_saga_live import order, pending_callback, start
 from workshop import stack
 from workshop.config import StackConfig, boto3_client
 

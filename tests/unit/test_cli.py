@@ -4,7 +4,6 @@ and the commands' calls and output against stubbed or fake clients."""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +13,11 @@ from botocore.stub import Stubber
 from workshop import cli
 from workshop.cli import Services, main
 from workshop.config import StackConfig, boto3_client
+from workshop.stack import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def free_port() -> int:
-    """A port nothing listens on (bound, read, released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def config_for(tmp_path: Path, registry: dict[str, Any] | None = None) -> StackConfig:

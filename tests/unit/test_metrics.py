@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from workshop.cli import Services, main
 from workshop.config import StackConfig
 from workshop.function_host.logsink import framed_lines
 from workshop.function_host.workers import InvocationOutcome
+from workshop.stack import free_port
 from workshop.timeline import split_by_request
 
 SERVICE = {"service": "order-saga"}
@@ -268,10 +268,6 @@ def test_report_to_dict_is_json() -> None:
 
 
 # ----------------------------------------------------------- the command
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _not_found(operation: str) -> ClientError:

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshop.config import REPO_ROOT, StackConfig
+from workshop.config import REPO_ROOT, StackConfig, stack_env
 from workshop.labs.model import Lab
 
 
@@ -54,15 +54,7 @@ def _failure_text(element: ET.Element) -> str:
 
 def run_checks(lab: Lab, target: str, config: StackConfig | None = None) -> CheckRun:
     config = config or StackConfig()
-    env = {
-        **os.environ,
-        "LAB_TARGET": target,
-        "WORKSHOP_STATE_DIR": str(config.state_dir),
-        "WORKSHOP_EMULATOR_PORT": str(config.emulator_port),
-        "WORKSHOP_RUNNER_PORT": str(config.runner_port),
-        "WORKSHOP_HOST_PORT": str(config.host_port),
-        "WORKSHOP_XRAY_PORT": str(config.xray_port),
-    }
+    env = {**os.environ, "LAB_TARGET": target, **stack_env(config)}
     with tempfile.TemporaryDirectory(prefix="lab-checks-") as tmp:
         report = Path(tmp) / "report.xml"
         started = time.monotonic()

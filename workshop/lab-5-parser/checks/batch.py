@@ -11,14 +11,12 @@ execution fails) is delivered again, up to maxReceiveCount, then goes to the DLQ
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.ingest_tools import sqs_event, valid_record
-from workshop.labs.run import ExecutionRun
+from workshop.labs.run import ExecutionRun, _environment
 
 LEDGER, IDEMPOTENCY, REJECTIONS = "ledger", "idempotency", "rejections"
 TABLES = {"LEDGER_TABLE": LEDGER, "IDEMPOTENCY_TABLE": IDEMPOTENCY, "REJECTIONS_TABLE": REJECTIONS}
@@ -61,20 +59,6 @@ def describe_error(error: Any) -> str:
     message = " ".join(line.strip() for line in message.splitlines() if line.strip())
     message = message.split(" For further information visit")[0]  # pydantic's link
     return f"{kind.rsplit('.', 1)[-1]}: {message}".strip(": ")
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class Ingest:
