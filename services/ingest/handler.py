@@ -76,8 +76,8 @@ CONFLICT_ERROR = "IdempotencyValidationError"
     config=idempotency.config,
 )
 def post_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """Post one entry to the ledger, once per record id (Powertools Idempotency)."""
-    return ledger.post(entry)
+    """Post one entry to the ledger, once per record id (Powertools Idempotency, and a conditional write)."""
+    return ledger.post_once(entry)
 
 
 def reject(context: DurableContext, message: Rejected) -> None:

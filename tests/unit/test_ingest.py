@@ -254,3 +254,21 @@ def test_workload_has_the_asked_shares() -> None:
     batch = models.parse_batch(sqs_event(work.bodies))
     assert len(batch.rejected) == 10
     assert {m.record.record_id for m in batch.accepted} == work.unique_record_ids
+
+
+def test_post_once_returns_the_first_post_instead_of_counting_the_record_again(aws, monkeypatch):
+    """The crash window idempotency leaves (written, never marked COMPLETED) is closed by the table."""
+    from ingest import ledger
+
+    monkeypatch.setenv("LEDGER_TABLE", "ledger")
+    entry = {
+        "record_id": "rec-once", "account_id": "acc-1", "amount": "10.00", "currency": "EUR",
+        "occurred_at": "2026-11-01T10:00:00+00:00", "amount_eur": "10.00", "fx_rate": "1", "band": "standard",
+        "message_id": "m-first", "ingested_at": "2026-11-01T10:00:01+00:00",
+    }  # fmt: skip
+    first = ledger.post_once(entry)
+    again = ledger.post_once({**entry, "message_id": "m-redelivered"})
+    assert first["writes"] == 1
+    assert again == {**first, "writes": 1}  # the first post, its message id included
+    plain = ledger.post(entry)
+    assert plain["writes"] == 2  # ledger.post itself still counts every call: the labs' starters rely on it
