@@ -33,6 +33,18 @@ def _port(name: str, default: int) -> int:
     return port
 
 
+def _esm_retry_seconds() -> int:
+    """WORKSHOP_ESM_RETRY_SECONDS: how soon a message that a batch gave back is delivered again (locally)."""
+    raw = os.environ.get("WORKSHOP_ESM_RETRY_SECONDS", "1")
+    try:
+        seconds = int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"WORKSHOP_ESM_RETRY_SECONDS={raw!r} is not a whole number of seconds") from exc
+    if not 0 <= seconds <= 43200:  # SQS's own range for a visibility timeout
+        raise SystemExit(f"WORKSHOP_ESM_RETRY_SECONDS={raw!r}: use 0 to 43200 seconds")
+    return seconds
+
+
 STACK_MODES = ("embedded", "compose")
 # Where docker-compose.yml mounts the repository inside the containers.
 COMPOSE_REPO_ROOT = "/workshop"
@@ -73,6 +85,9 @@ class StackConfig:
     xray_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_XRAY_HOST", "127.0.0.1"))
     # "embedded": stack.py starts the processes; "compose": they run in containers (WORKSHOP_STACK)
     mode: str = field(default_factory=stack_mode)
+    # The event source mappings give a failed message back to its queue this many seconds
+    # later; AWS waits for the queue's visibility timeout (see workshop/function_host/esm.py).
+    esm_retry_s: int = field(default_factory=_esm_retry_seconds)
 
     @property
     def emulator_url(self) -> str:

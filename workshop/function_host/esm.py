@@ -3,17 +3,31 @@
 Lambda's pollers receive up to BatchSize messages, invoke the function
 synchronously with one event per batch, and delete what succeeded. With
 ReportBatchItemFailures only the reported messages stay on the queue; a
-function error (or an unreadable failure report) leaves the whole batch,
-which comes back after the visibility timeout. Counting receives and moving a
-message to the DLQ after maxReceiveCount is the queue's job (the emulator's),
-exactly as on AWS.
+function error (or an unreadable failure report) leaves the whole batch.
+Counting receives and moving a message to the DLQ after maxReceiveCount is the
+queue's job (the emulator's), exactly as on AWS.
+
+Where this poller differs from AWS's, and why:
+
+- A message that stays comes back after ``retry_delay_s`` (a second by
+  default, ``WORKSHOP_ESM_RETRY_SECONDS``): the poller sets its visibility to
+  that. On AWS it comes back when the queue's visibility timeout runs out.
+  The queue's visibility timeout can then be as long as AWS needs it (longer
+  than the whole execution: a message being processed is never delivered a
+  second time) while a rejected message still reaches the DLQ in seconds.
+- A batch in flight is written down under the state folder until it is
+  settled; a host that stops mid-batch returns those messages when it starts
+  again, instead of leaving them invisible for the whole visibility timeout.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
+import uuid
+from pathlib import Path
 from typing import Any, Callable
 
 from workshop.config import REGION
@@ -74,6 +88,62 @@ def failed_message_ids(result: Any, batch_ids: set[str]) -> set[str] | None:
     return ids
 
 
+def _in_groups_of_ten(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """SQS batch calls take ten entries at most."""
+    return [entries[start : start + 10] for start in range(0, len(entries), 10)]
+
+
+class InFlightBatches:
+    """Batches received and not yet settled: one small file each, so a host restart can return them.
+
+    A file is written before the invoke and removed once the batch's messages
+    are deleted or given back; what is left at start-up belonged to a host that
+    stopped mid-batch.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+
+    def hold(self, queue_url: str, messages: list[dict[str, Any]]) -> Path:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        path = self._folder / f"{uuid.uuid4().hex}.json"
+        receipts = [m["ReceiptHandle"] for m in messages]
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"queue_url": queue_url, "receipt_handles": receipts}), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    @staticmethod
+    def settle(path: Path) -> None:
+        path.unlink(missing_ok=True)
+
+    def give_back_all(self, sqs_client: Any, delay_s: int) -> int:
+        """Return every batch a previous host left unsettled; how many messages were still held."""
+        returned = 0
+        for path in sorted(self._folder.glob("*.json")):
+            try:
+                batch = json.loads(path.read_text(encoding="utf-8"))
+                returned += give_back(sqs_client, batch["queue_url"], batch["receipt_handles"], delay_s)
+            except Exception as exc:  # noqa: BLE001 - one unreadable file must not keep the rest held
+                log.warning("could not return the unsettled batch %s: %s", path.name, exc)
+            self.settle(path)
+        return returned
+
+
+def give_back(sqs_client: Any, queue_url: str, receipt_handles: list[str], delay_s: int) -> int:
+    """Make received messages visible again after `delay_s`; how many were still held.
+
+    A handle that is no longer valid (the message was deleted, or received
+    again since) is skipped: that message is not ours to return.
+    """
+    held = 0
+    entries = [{"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": delay_s} for i, handle in enumerate(receipt_handles)]
+    for group in _in_groups_of_ten(entries):
+        response = sqs_client.change_message_visibility_batch(QueueUrl=queue_url, Entries=group)
+        held += len(response.get("Successful", []))
+    return held
+
+
 class SqsPoller:
     """Polls one queue for one mapping and hands each batch to `invoke`."""
 
@@ -83,11 +153,15 @@ class SqsPoller:
         sqs_client: Any,
         invoke: Callable[[str, dict[str, Any]], tuple[bool, Any]],
         stop: threading.Event,
+        in_flight: InFlightBatches,
+        retry_delay_s: int = 1,
     ) -> None:
         self.mapping = mapping
         self._sqs = sqs_client
         self._invoke = invoke  # (function name, event) -> (function_error?, result)
         self._stop = stop
+        self._in_flight = in_flight
+        self._retry_delay_s = retry_delay_s
         self.threads = [
             threading.Thread(target=self._run, name=f"esm-{mapping['function']}-{i}", daemon=True)
             for i in range(int(mapping.get("max_concurrency", 2)))
@@ -106,9 +180,10 @@ class SqsPoller:
                 self._stop.wait(1.0)
 
     def poll_once(self) -> int:
-        """Receive one batch, invoke, delete what succeeded. Returns the batch size."""
+        """Receive one batch, invoke, delete what succeeded, give the rest back. Returns the batch size."""
+        queue_url = self.mapping["queue_url"]
         response = self._sqs.receive_message(
-            QueueUrl=self.mapping["queue_url"],
+            QueueUrl=queue_url,
             MaxNumberOfMessages=min(10, int(self.mapping.get("batch_size", 10))),
             WaitTimeSeconds=1,
             AttributeNames=["All"],
@@ -117,6 +192,25 @@ class SqsPoller:
         messages = response.get("Messages", [])
         if not messages:
             return 0
+        held = self._in_flight.hold(queue_url, messages)
+        kept = messages  # until the function's answer says otherwise: if anything fails, the batch comes back
+        try:
+            keep = self._invoke_batch(messages)
+            if keep is not None:
+                kept = [m for m in messages if m["MessageId"] in keep]
+                for group in _in_groups_of_ten([m for m in messages if m["MessageId"] not in keep]):
+                    self._sqs.delete_message_batch(
+                        QueueUrl=queue_url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(group)]
+                    )
+        finally:
+            if kept:
+                give_back(self._sqs, queue_url, [m["ReceiptHandle"] for m in kept], self._retry_delay_s)
+            # Not reached when giving back failed: the next host start returns the batch instead.
+            self._in_flight.settle(held)
+        return len(messages)
+
+    def _invoke_batch(self, messages: list[dict[str, Any]]) -> set[str] | None:
+        """Invoke once for the batch: the message ids to keep on the queue; None = the whole batch."""
         event = sqs_event(messages, self.mapping["queue_arn"])
         function_error, result = self._invoke(self.mapping["function"], event)
         batch_ids = {m["MessageId"] for m in messages}
@@ -129,12 +223,4 @@ class SqsPoller:
                 log.warning("%s returned an unreadable batchItemFailures report: the whole batch stays", self.mapping["function"])
         else:
             keep = set()
-        if keep is None:
-            return len(messages)
-        done = [m for m in messages if m["MessageId"] not in keep]
-        for start in range(0, len(done), 10):
-            self._sqs.delete_message_batch(
-                QueueUrl=self.mapping["queue_url"],
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])],
-            )
-        return len(messages)
+        return keep

@@ -30,7 +30,7 @@ from typing import Any
 from workshop.config import ACCOUNT_ID, REGION, StackConfig, aws_env, boto3_client
 from workshop.function_host import errors
 from workshop.function_host.errors import AwsError
-from workshop.function_host.esm import SqsPoller
+from workshop.function_host.esm import InFlightBatches, SqsPoller
 from workshop.function_host.logsink import LogSink, framed_lines
 from workshop.function_host.tracing import emit_function_segment, trace_header
 from workshop.function_host.workers import InvocationOutcome, TooManyRequests, WorkerPool
@@ -141,6 +141,7 @@ class FunctionHost:
         self._name_locks_guard = threading.Lock()
         self.stop_event = threading.Event()
         self._pollers: dict[str, SqsPoller] = {}
+        self.in_flight = InFlightBatches(config.state_dir / "esm-in-flight")
 
     # ---- running handlers -------------------------------------------------
     def worker_env(self, name: str, function: dict[str, Any]) -> dict[str, str]:
@@ -346,10 +347,23 @@ class FunctionHost:
         for mapping in self.registry.current().get("event_source_mappings", []):
             key = mapping.get("uuid") or f"{mapping['function']}:{mapping['queue_arn']}"
             if mapping.get("enabled", True) and key not in self._pollers:
-                poller = SqsPoller(mapping, boto3_client("sqs", self.config), self.invoke_for_mapping, self.stop_event)
+                poller = SqsPoller(
+                    mapping, boto3_client("sqs", self.config), self.invoke_for_mapping, self.stop_event,
+                    self.in_flight, self.config.esm_retry_s,
+                )  # fmt: skip
                 poller.start()
                 self._pollers[key] = poller
                 log.info("polling %s for %s (batch size %s)", mapping["queue_url"], mapping["function"], mapping.get("batch_size", 10))
+
+    def return_unsettled_batches(self) -> None:
+        """Messages a previous host received and never settled (it stopped mid-batch) come back now."""
+        try:
+            returned = self.in_flight.give_back_all(boto3_client("sqs", self.config), self.config.esm_retry_s)
+        except Exception as exc:  # noqa: BLE001 - the emulator may still be starting: they come back with the visibility timeout
+            log.warning("could not return the batches a previous host left in flight: %s", exc)
+            return
+        if returned:
+            log.info("returned %d messages that a previous host had received and not settled", returned)
 
     def housekeeping_loop(self) -> None:
         """Pick up new mappings quickly; stop idle workers now and then."""
@@ -533,6 +547,7 @@ def serve(config: StackConfig) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    host.return_unsettled_batches()
     host.start_pollers()
     threading.Thread(target=host.housekeeping_loop, daemon=True).start()
     log.info("function host listening on %s (runner %s, emulator %s)", config.host_url, config.runner_url, config.emulator_url)
