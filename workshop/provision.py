@@ -729,6 +729,31 @@ def _mapping_uuid(function_name: str, source_id: str, queue_arn: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"workshop-esm:{function_name}:{source_id}:{queue_arn}"))
 
 
+def check_visibility(function_name: str, function: dict[str, Any], queue_arn: str, sqs: Any, queue_url: str) -> None:
+    """A queue mapped to a function must keep a batch invisible for as long as the function may take.
+
+    Lambda refuses the mapping when the function's timeout exceeds the queue's
+    visibility timeout; a durable function's execution can last up to its
+    ``ExecutionTimeout``, and a batch that outlasts the visibility timeout is
+    delivered again while it is still being processed, its valid messages on
+    their way to the DLQ. Said at ``make up``, not found at 3 a.m.
+    """
+    visibility = int(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"])
+    timeout = int(function.get("timeout", DEFAULT_TIMEOUT))
+    if timeout > visibility:
+        raise TemplateError(
+            f"{function_name}: Queue visibility timeout: {visibility} seconds is less than Function timeout: "
+            f"{timeout} seconds ({queue_arn}); Lambda refuses this mapping"
+        )
+    execution_timeout = int((function.get("durable") or {}).get("ExecutionTimeout", 0))
+    if execution_timeout > visibility:
+        log.warning(
+            "%s: the visibility timeout of %s (%d s) is shorter than the durable execution timeout (%d s): "
+            "a batch still running after %d s is delivered again",
+            function_name, queue_arn, visibility, execution_timeout, visibility,
+        )  # fmt: skip
+
+
 def _function_name_from(target: str) -> str:
     """A function name from a name, a (qualified) ARN or name:qualifier."""
     if target.startswith("arn:"):
@@ -811,6 +836,7 @@ def provision(
         queue_url = (
             queues_by_arn.get(queue_arn) or clients.sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
         )
+        check_visibility(function_name, functions.get(function_name) or {}, queue_arn, clients.sqs, queue_url)
         mappings.append(
             {
                 "uuid": _mapping_uuid(function_name, source_id, queue_arn),
