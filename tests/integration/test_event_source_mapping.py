@@ -59,9 +59,10 @@ def test_good_records_are_processed_once_and_bad_ones_reach_the_dlq(live_stack: 
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(
         QueueName=f"esm-{handler}",
-        # Longer than a batch takes (a cold durable execution can take a second or two):
-        # a message that becomes visible again mid-batch is delivered twice, as on AWS.
-        Attributes={"VisibilityTimeout": "4", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})},
+        # Longer than the function's execution timeout (60 s), as Lambda needs: a message that
+        # became visible again mid-batch would be delivered twice. A rejected message still
+        # comes back in a second: the poller gives it back (WORKSHOP_ESM_RETRY_SECONDS).
+        Attributes={"VisibilityTimeout": "120", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})},
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 

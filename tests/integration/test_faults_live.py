@@ -191,7 +191,7 @@ def test_function_host_restarted_with_an_sqs_batch_in_flight_loses_nothing_and_w
     restart_s = stack._start(live_stack, host)
     assert stack.running_pid(live_stack, host) not in (None, old_pid)
 
-    # Unfinished batches come back after the queue's visibility timeout (5 s locally) and are ingested again.
+    # Unfinished batches were on record: the restarted host gives them back at once, and they are ingested again.
     wait_for(lambda: in_queue() == 0 and len(ledger()) == len(work.unique_record_ids), "every record to be posted after the restart", 120, interval=0.25)
     posted = ledger()
     print(

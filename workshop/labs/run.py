@@ -153,6 +153,23 @@ def _wait_until_suspended(runner: Any, arn: str, timeout_s: float) -> None:
 
 
 # ------------------------------------------------------------------------ live
+def update_registry(config: Any, change: Callable[[dict[str, Any]], None]) -> None:
+    """Change the running stack's function registry in place; the function host re-reads it.
+
+    Two writers at once (two labs, two terminals, a test beside a lab) must not
+    lose each other's entry: the read-modify-write holds a file lock, and the
+    new file replaces the old one whole.
+    """
+    path = config.registry_path
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        registry = json.loads(path.read_text(encoding="utf-8"))
+        change(registry)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(registry, indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+
+
 def register_function(config: Any, name: str, code_dir: str, base_function: str, env_overrides: dict[str, str | None]) -> None:
     """Add (or refresh) a lab's function in the running stack's registry.
 
@@ -161,40 +178,30 @@ def register_function(config: Any, name: str, code_dir: str, base_function: str,
     registry on change. `make up` rewrites the registry from the template, so
     the lab runner registers again before every run.
     """
-    path = config.registry_path
-    # Two labs registering at once (two terminals, or checks in parallel) must
-    # not lose each other's entry: the read-modify-write holds a file lock.
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        _register_locked(path, name, code_dir, base_function, env_overrides, config)
-
-
-def _register_locked(path: Any, name: str, code_dir: str, base_function: str, env_overrides: dict[str, str | None], config: Any) -> None:
     from workshop.config import REPO_ROOT
 
-    registry = json.loads(path.read_text(encoding="utf-8"))
-    base = registry["functions"].get(base_function)
-    if base is None:
-        raise SystemExit(f"{base_function} is not provisioned in {path}: run `make up` first.")
-    environment = dict(base.get("environment", {}))
-    for key, value in env_overrides.items():
-        if value is None:
-            environment.pop(key, None)
-        else:
-            environment[key] = value
-    registry["functions"][name] = {
-        **base,
-        "logical_id": None,
-        # as the function host sees them (the compose stack mounts the repository elsewhere)
-        "code_dir": config.stack_path(code_dir),
-        "handler": "handler.lambda_handler",
-        "python_path": [config.stack_path(REPO_ROOT / "services")],
-        "environment": environment,
-        "log_group": f"/aws/lambda/{name}",
-    }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(registry, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    def add(registry: dict[str, Any]) -> None:
+        base = registry["functions"].get(base_function)
+        if base is None:
+            raise SystemExit(f"{base_function} is not provisioned in {config.registry_path}: run `make up` first.")
+        environment = dict(base.get("environment", {}))
+        for key, value in env_overrides.items():
+            if value is None:
+                environment.pop(key, None)
+            else:
+                environment[key] = value
+        registry["functions"][name] = {
+            **base,
+            "logical_id": None,
+            # as the function host sees them (the compose stack mounts the repository elsewhere)
+            "code_dir": config.stack_path(code_dir),
+            "handler": "handler.lambda_handler",
+            "python_path": [config.stack_path(REPO_ROOT / "services")],
+            "environment": environment,
+            "log_group": f"/aws/lambda/{name}",
+        }
+
+    update_registry(config, add)
 
 
 def run_live(config: Any, function: str, payload: dict[str, Any], deadline_s: float = 120.0) -> ExecutionRun:
