@@ -21,7 +21,7 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 	SAM_CLI_TELEMETRY=0
 
 .DEFAULT_GOAL := help
-.PHONY: help env up down status logs demo test test-unit clean measure bench progress validate test-compose deploy destroy
+.PHONY: help env up down status logs demo test test-unit clean measure bench repeat progress validate test-compose deploy destroy
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,6 +71,9 @@ measure: env ## print start-up time and idle memory of a private stack (no asser
 
 bench: env ## benchmarks on a private stack (~5 min): table in docs/BENCHMARKS.md and the README
 	@PYTHON=$(PYTHON) $(PY) -m workshop.bench
+
+repeat: env ## one live test RUNS times in a row (default: ingest reliability, 20); LOAD=1 keeps every core busy
+	@$(PY) -m workshop.repeat --runs $(or $(RUNS),20) $(if $(filter 1,$(LOAD)),--load) $(TEST)
 
 lab-%-hint: env ## the hint for your first failing stage of lab N
 	@$(PY) -m workshop.labs hint $*
