@@ -89,12 +89,16 @@ def send_and_settle(config: StackConfig, where: IngestResources, work: Workload,
         )["Attributes"]
         return sum(int(value) for value in attributes.values())
 
+    sent = set(message_ids)
+
     def settled() -> bool:
         # Read the DLQ as it fills; a long visibility keeps what was read from being read again.
+        # Only this workload's messages count: the DLQ is shared with the session's other tests.
         for message in sqs.receive_message(
             QueueUrl=where.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=600
         ).get("Messages", []):
-            dead[message["MessageId"]] = message["Body"]
+            if message["MessageId"] in sent:
+                dead[message["MessageId"]] = message["Body"]
         return len(dead) >= len(expected_dead) and in_flight() == 0
 
     deadline = started + DEADLINE_S

@@ -329,6 +329,8 @@ class FunctionHost:
             qualifier = "live" if "live" in function.get("aliases", []) else "$LATEST"
             arn = self.start_execution(name, qualifier, json.dumps(event), None)
             detail = self.wait_execution(arn)
+            if detail is None and self.stop_event.is_set():
+                return True, {"errorMessage": f"the function host stopped while execution {arn} was running; the batch is given back"}
             if detail is None:
                 return True, {"errorMessage": f"execution {arn} did not end within 15 minutes"}
             if detail["Status"] != "SUCCEEDED":
