@@ -72,7 +72,7 @@ measure: env ## print start-up time and idle memory of a private stack (no asser
 bench: env ## benchmarks on a private stack (~5 min): table in docs/BENCHMARKS.md and the README
 	@PYTHON=$(PYTHON) $(PY) -m workshop.bench
 
-repeat: env ## one live test RUNS times in a row (default: ingest reliability, 20); LOAD=1 keeps every core busy
+repeat: env ## live tests (TEST=...) RUNS times in a row (default: ingest reliability, 20); LOAD=1 keeps every core busy
 	@$(PY) -m workshop.repeat --runs $(or $(RUNS),20) $(if $(filter 1,$(LOAD)),--load) $(TEST)
 
 lab-%-hint: env ## the hint for your first failing stage of lab N

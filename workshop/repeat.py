@@ -1,9 +1,9 @@
-"""Run one test many times in a row, optionally with every core kept busy: rare windows show.
+"""Run live tests many times in a row, optionally with every core kept busy: rare windows show.
 
-``python -m workshop.repeat --runs 20 [--load] TEST`` (``make repeat``) runs
-pytest on TEST once per run, each run in a fresh process with a stack of its
-own, and prints one line per run (passed or failed, the time, and the lines
-the test printed that start with its summary label), then the tally.
+``python -m workshop.repeat --runs 20 [--load] [TEST ...]`` (``make repeat``)
+runs pytest on the tests once per run, each run in a fresh process with a
+stack of its own, and prints one line per run (passed or failed, the time,
+and the summary lines the tests printed), then the tally.
 
 ``--load`` starts one busy-looping process per core before the first run and
 stops them by the process ids it recorded after the last: a machine whose
@@ -29,6 +29,7 @@ from pathlib import Path
 from workshop.config import REPO_ROOT
 
 DEFAULT_TEST = "tests/integration/test_ingest_live.py::test_reliability_duplicates_post_once_and_malformed_reach_the_dlq"
+SUMMARY_LABELS = ("ingest reliability", "host restart", "slow batches")
 STOP_GRACE_S = 60.0
 
 
@@ -47,10 +48,10 @@ def busy_cores(count: int) -> Iterator[list[int]]:
             spinner.wait(timeout=10)
 
 
-def run_once(test: str, timeout_s: float, base_temp: Path) -> tuple[int, float, str]:
+def run_once(tests: list[str], timeout_s: float, base_temp: Path) -> tuple[int, float, str]:
     """(pytest's exit code, seconds, its output); exit code 124 when the deadline passed."""
     started = time.monotonic()
-    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", f"--basetemp={base_temp}", test]
+    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", f"--basetemp={base_temp}", *tests]
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
         try:
@@ -70,25 +71,29 @@ def run_once(test: str, timeout_s: float, base_temp: Path) -> tuple[int, float, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop.repeat", description=__doc__.split("\n\n")[0])
-    parser.add_argument("test", nargs="?", default=DEFAULT_TEST, help="a pytest node id (default: the ingest reliability check)")
+    parser.add_argument("tests", nargs="*", default=[DEFAULT_TEST], help="pytest node ids, run together (default: the ingest reliability check)")
     parser.add_argument("--runs", type=int, default=20, help="how many runs (default 20)")
     parser.add_argument("--load", action="store_true", help="keep every core busy with a spinning process meanwhile")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds one run may take (default 600)")
-    parser.add_argument("--summary", default="ingest reliability", help="print the test's output lines that start with this")
+    parser.add_argument(
+        "--summary", action="append", default=None,
+        help="print the tests' output lines that start with this (repeatable; default: 'ingest reliability', 'host restart', 'slow batches')",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
+    labels = tuple(args.summary or SUMMARY_LABELS)
     cores = os.cpu_count() or 1
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="workshop-repeat-") as scratch, busy_cores(cores if args.load else 0) as spinners:
         load = f"{len(spinners)} busy processes (pids {', '.join(map(str, spinners))})" if spinners else "no added load"
-        print(f"{args.test}: {args.runs} runs, {load}", flush=True)
+        print(f"{' '.join(args.tests)}: {args.runs} runs, {load}", flush=True)
         for run in range(1, args.runs + 1):
-            code, seconds, text = run_once(args.test, args.timeout, Path(scratch) / f"run-{run}")
+            code, seconds, text = run_once(args.tests, args.timeout, Path(scratch) / f"run-{run}")
             ok = code == 0
             passed, failed = passed + ok, failed + (not ok)
-            lines = [line.strip() for line in text.splitlines() if line.strip().startswith(args.summary)]
+            lines = [line.strip() for line in text.splitlines() if line.strip().startswith(labels)]
             verdict = "passed" if ok else ("TIMED OUT" if code == 124 else f"FAILED (exit {code})")
             print(f"run {run:2d}: {verdict} in {seconds:.0f} s", *(f"  {line}" for line in lines), sep="\n", flush=True)
             if not ok:
