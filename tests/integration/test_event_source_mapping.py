@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.integration.polling import wait_for
 from workshop.config import StackConfig, boto3_client
+from workshop.labs.run import update_registry
 
 pytestmark = pytest.mark.live
 
@@ -70,18 +72,20 @@ def test_good_records_are_processed_once_and_bad_ones_reach_the_dlq(live_stack: 
     seen_file = tmp_path / "seen.txt"
     seen_file.touch()
     name = f"test-batch-{handler}"
-    registry = json.loads(live_stack.registry_path.read_text())
-    registry["functions"][name] = {
-        "code_dir": str(tmp_path), "handler": f"batch_fns.{handler}", "runtime": "python3.13", "timeout": 10,
-        "memory": 128, "environment": {"SEEN_FILE": str(seen_file)},
-        "durable": {"ExecutionTimeout": 60, "RetentionPeriodInDays": 1} if handler == "durable" else None,
-        "aliases": ["live"] if handler == "durable" else [], "log_group": f"/aws/lambda/{name}",
-    }  # fmt: skip
-    registry["event_source_mappings"].append(
-        {"uuid": f"test-{handler}", "function": name, "queue_url": queue_url, "queue_arn": queue_arn, "batch_size": 5,
-         "maximum_batching_window": 0, "report_batch_item_failures": True, "enabled": True}
-    )  # fmt: skip
-    live_stack.registry_path.write_text(json.dumps(registry))
+
+    def add_function_and_mapping(registry: dict[str, Any]) -> None:
+        registry["functions"][name] = {
+            "code_dir": str(tmp_path), "handler": f"batch_fns.{handler}", "runtime": "python3.13", "timeout": 10,
+            "memory": 128, "environment": {"SEEN_FILE": str(seen_file)},
+            "durable": {"ExecutionTimeout": 60, "RetentionPeriodInDays": 1} if handler == "durable" else None,
+            "aliases": ["live"] if handler == "durable" else [], "log_group": f"/aws/lambda/{name}",
+        }  # fmt: skip
+        registry["event_source_mappings"].append(
+            {"uuid": f"test-{handler}", "function": name, "queue_url": queue_url, "queue_arn": queue_arn, "batch_size": 5,
+             "maximum_batching_window": 0, "report_batch_item_failures": True, "enabled": True}
+        )  # fmt: skip
+
+    update_registry(live_stack, add_function_and_mapping)
 
     good_ids = []
     for n in range(8):
