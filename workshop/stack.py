@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from workshop.config import REGION, REPO_ROOT, StackConfig, aws_env, stack_env
+from workshop.function_host.workers import IDLE_EXTRA_WORKER_SECONDS, IDLE_WORKER_SECONDS
 
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 15.0
@@ -419,7 +420,27 @@ def status(config: StackConfig, say: Callable[[str], None] = print) -> bool:
         all_ok &= ok
         state = "healthy" if ok else ("running, not answering" if pid else "stopped")
         say(f"  {service.name:<14} :{service.port(config):<5} {state}" + (f" (pid {pid}, {_rss_mb(pid)} MB RSS)" if pid else ""))
+        if service.name == "function-host" and ok:
+            for line in worker_lines(config):
+                say(line)
     return all_ok
+
+
+def worker_lines(config: StackConfig) -> list[str]:
+    """The host's worker processes (one per warm Lambda environment): what holds the stack's memory."""
+    try:
+        with urllib.request.urlopen(config.host_url + "/_workshop/workers", timeout=3) as response:
+            workers = json.loads(response.read())["Workers"]
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"    workers: the host did not list them ({exc})"]
+    if not workers:
+        return ["    workers: none warm (each function starts one on its next invocation)"]
+    total = sum(w["rss_mb"] or 0 for w in workers)
+    lines = [f"    workers: {len(workers)}, {total} MB RSS (an idle one stops after {IDLE_EXTRA_WORKER_SECONDS:.0f} s, a function's last after {IDLE_WORKER_SECONDS:.0f} s)"]
+    for w in workers:
+        state = f"idle {w['idle_s']:.0f} s" if w["state"] == "idle" else "busy"
+        lines.append(f"      {w['function']:<28} pid {w['pid']:<8} {state:<10} {w['rss_mb'] or 0} MB")
+    return lines
 
 
 def _rss_mb(pid: int) -> int:

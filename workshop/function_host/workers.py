@@ -24,7 +24,11 @@ from typing import Any
 
 MAX_WORKERS_PER_FUNCTION = 8
 INIT_LIMIT_S = 10.0  # Lambda's init phase limit
-IDLE_WORKER_SECONDS = 120.0
+# Lambda keeps an idle environment for minutes; here each one is a Python process of
+# 60-90 MB on a learner's laptop, so idle workers go sooner: the extra ones a burst
+# started after a few seconds, a function's last warm one after half a minute.
+IDLE_WORKER_SECONDS = 30.0
+IDLE_EXTRA_WORKER_SECONDS = 5.0
 
 
 @dataclass
@@ -82,6 +86,17 @@ def _rss_mb(pid: int) -> int:
     return 0
 
 
+def _current_rss_mb(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return None
+
+
 class _LineReader:
     """Lines from a pipe with a deadline.
 
@@ -117,6 +132,7 @@ class Worker:
 
     def __init__(self, function: dict[str, Any], env: dict[str, str], fingerprint: str) -> None:
         self.id = uuid.uuid4().hex
+        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME", "?")
         self.fingerprint = fingerprint
         self.log_stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[$LATEST]{self.id}"
         self.last_used = time.monotonic()
@@ -277,17 +293,42 @@ class WorkerPool:
         with self._lock:
             self._all.discard(worker)
 
-    def reap_idle(self, older_than_s: float = IDLE_WORKER_SECONDS) -> None:
-        """Stop workers idle for a while, to keep the idle stack small."""
+    def reap_idle(self, older_than_s: float = IDLE_WORKER_SECONDS, extra_older_than_s: float = IDLE_EXTRA_WORKER_SECONDS) -> int:
+        """Stop idle workers: a function's extra ones soon, its last one later. Returns how many stopped."""
         now = time.monotonic()
         stale: list[Worker] = []
         with self._lock:
             for idle in self._idle.values():
-                keep = [w for w in idle if now - w.last_used < older_than_s]
+                newest_first = sorted(idle, key=lambda w: w.last_used, reverse=True)
+                keep = [
+                    w for rank, w in enumerate(newest_first)
+                    if now - w.last_used < (older_than_s if rank == 0 else extra_older_than_s)
+                ]  # fmt: skip
                 stale.extend(w for w in idle if w not in keep)
                 idle[:] = keep
         for worker in stale:
             self._forget(worker)
+        return len(stale)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every worker process: its function, pid, busy or idle (and for how long), resident memory."""
+        now = time.monotonic()
+        with self._lock:
+            idle = {worker: name for name, workers in self._idle.items() for worker in workers}
+            every = list(self._all)
+        return sorted(
+            (
+                {
+                    "function": worker.function_name,
+                    "pid": worker.process.pid,
+                    "state": "idle" if worker in idle else "busy",
+                    "idle_s": round(now - worker.last_used, 1) if worker in idle else None,
+                    "rss_mb": _current_rss_mb(worker.process.pid),
+                }
+                for worker in every
+            ),
+            key=lambda entry: (entry["function"], entry["pid"]),
+        )
 
     def shutdown(self) -> None:
         with self._lock:
