@@ -32,6 +32,7 @@ log = logging.getLogger("function_host")
 SYNC_INVOKE_LIMIT_S = 15 * 60  # a synchronous invoke, durable or not, is capped at 15 minutes
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 256 * 1024
+ENDS_POLL_S = 0.25  # how often a waiting Invoke asks the runner when no handler run said the execution ended
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
 _PASSED_THROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
 
@@ -118,6 +119,45 @@ class InvocationIndex:
         ]
 
 
+class ExecutionEnds:
+    """Which executions a handler run has just ended, so a waiting Invoke need not poll the runner.
+
+    The SDK answers the runner's invocation with the execution's final
+    Status (SUCCEEDED or FAILED) when it is over; the host sees that answer
+    pass. Entries nobody waits for (an Event invoke) are dropped after a minute.
+    """
+
+    KEEP_S = 60.0
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+        self._ended: dict[str, float] = {}
+        self._changed = threading.Condition()
+
+    def ended(self, arn: str) -> None:
+        now = time.monotonic()
+        with self._changed:
+            self._ended = {a: t for a, t in self._ended.items() if now - t < self.KEEP_S}
+            self._ended[arn] = now
+            self._changed.notify_all()
+
+    def has_ended(self, arn: str) -> bool:
+        with self._changed:
+            return arn in self._ended
+
+    def wait(self, arn: str, timeout_s: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: arn in self._ended or self._stop.is_set(), timeout_s)
+
+    def forget(self, arn: str) -> None:
+        with self._changed:
+            self._ended.pop(arn, None)
+
+    def wake_all(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+
 class FunctionHost:
     """Everything behind the endpoint; the HTTP handler only parses and replies."""
 
@@ -133,6 +173,7 @@ class FunctionHost:
         self._pollers: dict[str, SqsPoller] = {}
         self.in_flight = InFlightBatches(config.state_dir / "esm-in-flight")
         self.runner = RunnerClient(config.runner_url)
+        self.ends = ExecutionEnds(self.stop_event)
 
     # ---- running handlers -------------------------------------------------
     def worker_env(self, name: str, function: dict[str, Any]) -> dict[str, str]:
@@ -200,6 +241,8 @@ class FunctionHost:
             self.pool.release(name, worker)
         returned_at = time.time()
         outcome.logs[:0] = init_lines
+        if isinstance(event, dict) and isinstance(outcome.result, dict) and outcome.result.get("Status") in ("SUCCEEDED", "FAILED"):
+            self.ends.ended(event.get("DurableExecutionArn", ""))  # the SDK's answer: this execution is over
         return self._finish(name, function, event, outcome, init_ms, (invoked_at, returned_at), trace)
 
     def _finish(
@@ -285,16 +328,27 @@ class FunctionHost:
         return self.runner_call("GET", f"/2025-12-01/durable-executions/{urllib.parse.quote(arn, safe='')}?IncludeExecutionData=true")
 
     def wait_execution(self, arn: str, limit_s: float = SYNC_INVOKE_LIMIT_S) -> dict[str, Any] | None:
-        """Poll until the execution ends or the limit passes (None)."""
+        """Until the execution ends (its detail) or the limit passes (None).
+
+        Woken by the handler run that returned the final status, then asks the
+        runner until it has recorded it; the runner's own ends (a timeout, a
+        stop) are found by asking every ENDS_POLL_S.
+        """
         deadline = time.monotonic() + limit_s
-        delay = 0.05
-        while time.monotonic() < deadline and not self.stop_event.is_set():
-            detail = self.get_execution(arn)
-            if detail.get("Status") in TERMINAL:
-                return detail
-            self.stop_event.wait(delay)
-            delay = min(delay * 1.5, 0.1)
-        return None
+        recording = 0.002  # from the handler's answer to the runner's record of it: a few ms
+        try:
+            while time.monotonic() < deadline and not self.stop_event.is_set():
+                detail = self.get_execution(arn)
+                if detail.get("Status") in TERMINAL:
+                    return detail
+                if self.ends.has_ended(arn):
+                    self.stop_event.wait(recording)
+                    recording = min(recording * 2, 0.1)
+                else:
+                    self.ends.wait(arn, min(ENDS_POLL_S, max(0.0, deadline - time.monotonic())))
+            return None
+        finally:
+            self.ends.forget(arn)
 
     def _name_lock(self, name: str, execution_name: str) -> threading.Lock:
         with self._name_locks_guard:
@@ -355,6 +409,7 @@ class FunctionHost:
     def stop(self) -> None:
         """Waits end, pollers stop at their next turn, and every worker process is stopped by its pid."""
         self.stop_event.set()
+        self.ends.wake_all()
         self.pool.shutdown()
 
     def housekeeping_loop(self) -> None:
