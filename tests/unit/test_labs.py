@@ -68,3 +68,24 @@ def test_failure_text_keeps_the_message_and_drops_pytest_introspection():
         '<failure message="AssertionError: expected X once; saw it 3 times&#10;assert 3 == 1&#10; +  where 3 = f()">tb</failure>'
     )
     assert _failure_text(element) == "expected X once; saw it 3 times"
+
+
+def test_lab_run_phases_add_up_and_are_written_only_when_asked(tmp_path, monkeypatch):
+    """`make bench` reads WORKSHOP_LAB_TIMINGS; a learner's `make lab-N` writes nothing."""
+    import json
+
+    from workshop.labs.__main__ import TIMINGS_ENV, Phases
+
+    phases = Phases()
+    for _ in range(2):
+        with phases.phase("checks"):
+            pass
+    with pytest.raises(RuntimeError), phases.phase("live"):
+        raise RuntimeError("a failed phase still counts")
+    assert set(phases.seconds) == {"checks", "live"}
+    monkeypatch.delenv(TIMINGS_ENV, raising=False)
+    phases.write()
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv(TIMINGS_ENV, str(tmp_path / "phases.json"))
+    phases.write()
+    assert json.loads((tmp_path / "phases.json").read_text()) == phases.seconds

@@ -6,6 +6,10 @@
     python -m workshop.labs reset N      restore the starter (your file is kept as a backup)
     python -m workshop.labs progress     every lab and stage, from your last runs
     python -m workshop.labs verify [N]   CI: every stage fails on the starter, passes on the solution
+
+`run` takes LAB_TARGET (learner, the default; starter; solution) as the checks
+do, and writes its phase timings to WORKSHOP_LAB_TIMINGS when set: `make bench`
+times the solution's `make lab-N` that way, leaving the learner's files alone.
 """
 
 from __future__ import annotations
@@ -13,9 +17,13 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +34,9 @@ from rich.table import Table
 
 from workshop.config import REPO_ROOT, StackConfig
 from workshop.labs.checks import CheckRun, run_checks
-from workshop.labs.model import Lab, all_labs, find_lab
+from workshop.labs.model import Lab, all_labs, current_target, find_lab
+
+TIMINGS_ENV = "WORKSHOP_LAB_TIMINGS"
 
 console = Console()
 
@@ -53,12 +63,13 @@ def save_progress(config: StackConfig, lab: Lab, checks: CheckRun) -> None:
     path.write_text(json.dumps(progress, indent=2))
 
 
-def show_header(lab: Lab, progress: dict[str, Any]) -> None:
+def show_header(lab: Lab, progress: dict[str, Any], target: str = "learner") -> None:
     saved = progress.get(str(lab.number), {}).get("stages", {})
     current = next((s for s in lab.stages if not saved.get(str(s.number))), None)
     where = f"stage {current.number} of {len(lab.stages)}: {current.title}" if current else "all stages passed last time"
     edit = lab.handler_path("learner").relative_to(REPO_ROOT)
-    console.print(Panel(f"[bold]{lab.goal}[/]\n\nYou edit: [cyan]{edit}[/]\nWhere you are: {where}\nThe story and the steps: workshop/{lab.path.name}/README.md",
+    running = "" if target == "learner" else f"\nRunning: [yellow]{lab.handler_path(target).relative_to(REPO_ROOT)}[/] (LAB_TARGET={target}; your progress is not recorded)"
+    console.print(Panel(f"[bold]{lab.goal}[/]\n\nYou edit: [cyan]{edit}[/]\nWhere you are: {where}{running}\nThe story and the steps: workshop/{lab.path.name}/README.md",
                         title=f"Lab {lab.number} — {lab.title}", expand=False))  # fmt: skip
 
 
@@ -81,33 +92,69 @@ def show_stages(lab: Lab, checks: CheckRun) -> None:
     console.print(Panel(stage.hint, title="hint", border_style="yellow"))
 
 
+@dataclass
+class Phases:
+    """Wall time of each phase of `make lab-N`, for `make bench` (workshop/bench.py).
+
+    Written as JSON to the file named by WORKSHOP_LAB_TIMINGS when it is set, so
+    the bench can tell start-up from the live run from the checks of a run it
+    timed from outside; a learner never sees it.
+    """
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - started
+
+    def write(self) -> None:
+        path = os.environ.get(TIMINGS_ENV)
+        if path:
+            Path(path).write_text(json.dumps(self.seconds), encoding="utf-8")
+
+
 def cmd_run(lab: Lab) -> int:
+    """The learner's handler by default; LAB_TARGET=solution (or starter) runs that one
+    instead, as the checks do, without touching the learner's file or progress."""
     from workshop import cli, stack
     from workshop.labs.run import register_function, run_live
 
     config = StackConfig()
-    show_header(lab, load_progress(config))
+    target = current_target()
+    phases = Phases()
+    show_header(lab, load_progress(config), target)
     console.rule("the local stack")
-    stack.up(config, say=console.print)
-    console.rule(f"your {lab.handler_path('learner').name}, as a real durable execution")
-    register_function(config, lab.function_name, str(lab.path), lab.base_function, lab.env_overrides)
-    lab.prepare_live(config)
-    try:
-        run = run_live(config, lab.function_name, lab.payload)
-    except AssertionError as exc:
-        console.print(f"[red]the live run did not finish:[/] {exc}")
-        run = None
-    if run is not None:
-        cli.main(["timeline", run.arn])
-        show_signal = getattr(lab.module, "show_signal", None)
-        if show_signal:
-            console.rule("what to look at")
-            show_signal(console, run)
+    with phases.phase("stack"):
+        stack.up(config, say=console.print)
+    running = f"your {lab.handler_path('learner').name}" if target == "learner" else f"{target}/handler.py"
+    console.rule(f"{running}, as a real durable execution")
+    name = lab.function_name if target == "learner" else f"{lab.function_name}-{target}"  # as the live checks name it
+    with phases.phase("live"):
+        register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
+        lab.prepare_live(config)
+        try:
+            run = run_live(config, name, lab.payload)
+        except AssertionError as exc:
+            console.print(f"[red]the live run did not finish:[/] {exc}")
+            run = None
+        if run is not None:
+            cli.main(["timeline", run.arn])
+            show_signal = getattr(lab.module, "show_signal", None)
+            if show_signal:
+                console.rule("what to look at")
+                show_signal(console, run)
     console.rule("stage checks")
-    with console.status("running the stage checks…"):
-        checks = run_checks(lab, "learner", config)
-    save_progress(config, lab, checks)
-    show_stages(lab, checks)
+    with phases.phase("checks"):
+        with console.status("running the stage checks…"):
+            checks = run_checks(lab, target, config)
+        if target == "learner":
+            save_progress(config, lab, checks)
+        show_stages(lab, checks)
+    phases.write()
     return 0 if checks.all_passed else 1
 
 

@@ -32,6 +32,8 @@ class ExecutionRun:
     result: Any
     error: Any
     invocations: list[list[str]] = field(default_factory=list)
+    # the function it ran as on the stack ("" in-process): `lab-N-topic`, or `...-solution` for LAB_TARGET=solution
+    function: str = ""
 
     def records(self) -> list[list[dict[str, Any]]]:
         """The JSON lines of each invocation (structured logs and EMF), parsed; others skipped."""
@@ -234,4 +236,4 @@ def run_live(config: Any, function: str, payload: dict[str, Any], deadline_s: fl
         for entry in sorted(entries, key=lambda e: e["start"])
     ]
     result = json.loads(detail["Result"]) if detail.get("Result") else None
-    return ExecutionRun(arn=arn, status=detail["Status"], result=result, error=detail.get("Error"), invocations=invocations)
+    return ExecutionRun(arn=arn, status=detail["Status"], result=result, error=detail.get("Error"), invocations=invocations, function=function)
