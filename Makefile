@@ -57,8 +57,12 @@ logs: env ## show the last lines of every service's and function's log
 demo: env ## the main job: stack up, the order saga's happy and compensating paths, both timelines
 	@$(PY) -m workshop.demo
 
-test: env validate ## run every test: the template's lint, unit tests, then live tests on a private stack (free ports)
-	@$(PY) -m pytest -q tests
+# Three pytest processes, each test file in one of them (--dist loadfile keeps a file's
+# module fixtures together) and each process with its own private stack on free ports:
+# most live tests wait on durable timers, not on the CPU, so three overlap well on two cores.
+TEST_PROCESSES ?= 3
+test: env validate ## run every test: the template's lint, unit tests, then live tests on private stacks (free ports)
+	@$(PY) -m pytest -q -n $(TEST_PROCESSES) --dist loadfile tests
 
 test-unit: env ## unit tests only (no stack)
 	@$(PY) -m pytest -q tests/unit
