@@ -26,20 +26,17 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-env: $(ENV_STAMPS) ## create both virtual environments (pinned)
+env: $(ENV_STAMPS) ## create both virtual environments (pinned; with uv when it can be had, else pip: scripts/make-venv)
 
 $(VENV)/.installed: requirements/workshop.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; this is " + sys.version.split()[0] + ". Set PYTHON=python3.12, for example.")'
 	@echo "creating $(VENV) (workshop, Powertools, durable SDK and its local runner)..."
-	@$(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/workshop.txt
-	@$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@PYTHON=$(PYTHON) scripts/make-venv $(VENV) requirements/workshop.txt .
 	@touch $@
 
 $(EMU_VENV)/.installed: requirements/emulator.txt
 	@echo "creating $(EMU_VENV) (MiniStack, the AWS emulator; its botocore pin clashes with the durable SDK's)..."
-	@$(PYTHON) -m venv $(EMU_VENV)
-	@$(EMU_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/emulator.txt
+	@PYTHON=$(PYTHON) scripts/make-venv $(EMU_VENV) requirements/emulator.txt
 	@touch $@
 
 up: env ## start the local stack in the background (emulator :4566, runner :9014, function host :3001)
@@ -68,7 +65,7 @@ test-unit: env ## unit tests only (no stack)
 	@$(PY) -m pytest -q tests/unit
 
 clean: down ## remove the stack's state and the virtual environments
-	rm -rf .workshop $(VENV) $(EMU_VENV) $(SAM_VENV) $(CFNLINT_VENV) .aws-sam
+	rm -rf .workshop $(VENV) $(EMU_VENV) $(SAM_VENV) $(CFNLINT_VENV) .venv-uv .aws-sam
 
 measure: env ## print start-up time and idle memory of a private stack (no assertions)
 	@$(PY) -m workshop.measure
