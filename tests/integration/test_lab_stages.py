@@ -30,3 +30,31 @@ def test_every_stage_passes_on_the_solution(lab, live_stack):
     checks = run_checks(lab, "solution", live_stack)
     failing = {n: stage.failures for n, stage in checks.stages.items() if not stage.passed}
     assert not failing, f"lab {lab.number}: failing on the solution: {failing}\n{checks.output[-3000:]}"
+
+
+def _executions_of(config, function: str) -> set[str]:
+    from workshop.config import boto3_client
+
+    lam = boto3_client("lambda", config)
+    return {e["DurableExecutionArn"] for e in lam.list_durable_executions_by_function(FunctionName=function)["DurableExecutions"]}
+
+
+def test_make_lab_runs_one_execution_and_checks_that_one(live_stack):
+    """make lab-N's live run is the one its checks read back (labs that say so): its backoffs waited out once."""
+    import os
+    import subprocess
+    import sys
+
+    from workshop.config import REPO_ROOT, stack_env
+    from workshop.labs.model import load_lab
+
+    lab = next(lab for lab in LABS if lab.checks_read_the_live_run)
+    function = f"{load_lab(lab.path).function_name}-solution"
+    before = _executions_of(live_stack, function)
+    env = {**os.environ, **stack_env(live_stack), "LAB_TARGET": "solution"}
+    done = subprocess.run(
+        [sys.executable, "-m", "workshop.labs", "run", str(lab.number)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    started = _executions_of(live_stack, function) - before
+    assert len(started) == 1, f"make lab-{lab.number} started {len(started)} executions of {function}: {sorted(started)}"

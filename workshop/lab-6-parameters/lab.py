@@ -26,6 +26,9 @@ ENV_OVERRIDES: dict[str, str | None] = {"APPROVAL_THRESHOLD_PARAM": THRESHOLD_PA
 
 # Above the threshold: the approver is asked (the secret signs the request),
 # nobody answers within a second, it escalates once, and the policy decides.
+# make lab-N checks the execution it just ran (the live checks read only that run):
+# its approval timeouts are waited out once, not twice.
+CHECKS_READ_THE_LIVE_RUN = True
 PAYLOAD: dict[str, Any] = {
     "request_id": "lab6-expense",
     "employee": "ana",

@@ -150,7 +150,8 @@ def cmd_run(lab: Lab) -> int:
     console.rule("stage checks")
     with phases.phase("checks"):
         with console.status("running the stage checks…"):
-            checks = run_checks(lab, target, config)
+            reuse = run is not None and lab.checks_read_the_live_run
+            checks = run_checks(lab, target, config, live_execution=run.arn if reuse else None)
         if target == "learner":
             save_progress(config, lab, checks)
         show_stages(lab, checks)

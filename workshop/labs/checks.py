@@ -52,9 +52,22 @@ def _failure_text(element: ET.Element) -> str:
     return "\n".join(lines).strip() or text.strip()
 
 
-def run_checks(lab: Lab, target: str, config: StackConfig | None = None) -> CheckRun:
+LIVE_EXECUTION_ENV = "LAB_LIVE_EXECUTION"  # read by the live_run fixture (workshop.labs.pytest_plugin)
+
+
+def run_checks(lab: Lab, target: str, config: StackConfig | None = None, live_execution: str | None = None) -> CheckRun:
+    """The lab's stage checks against `target`, in a pytest subprocess.
+
+    `live_execution`: the ARN of an execution of this target that just ran on
+    the stack (make lab-N's own live run); the live checks read it back
+    instead of starting another, which would wait out the same durable
+    backoffs a second time.
+    """
     config = config or StackConfig()
     env = {**os.environ, "LAB_TARGET": target, **stack_env(config)}
+    env.pop(LIVE_EXECUTION_ENV, None)
+    if live_execution:
+        env[LIVE_EXECUTION_ENV] = live_execution
     with tempfile.TemporaryDirectory(prefix="lab-checks-") as tmp:
         report = Path(tmp) / "report.xml"
         started = time.monotonic()

@@ -36,6 +36,9 @@ class Lab:
     payload: dict[str, Any]
     base_function: str = "order-saga"
     env_overrides: dict[str, str | None] = field(default_factory=dict)
+    # lab.py's CHECKS_READ_THE_LIVE_RUN: its checks need only the live execution itself (not a
+    # payload of their own), so make lab-N's run can be the one they check; see run_checks
+    checks_read_the_live_run: bool = False
     module: ModuleType | None = None
 
     @property
@@ -86,6 +89,7 @@ def load_lab(path: Path) -> Lab:
         payload=dict(meta.PAYLOAD),
         base_function=getattr(meta, "BASE_FUNCTION", "order-saga"),
         env_overrides=dict(getattr(meta, "ENV_OVERRIDES", {})),
+        checks_read_the_live_run=bool(getattr(meta, "CHECKS_READ_THE_LIVE_RUN", False)),
         module=meta,
     )
 

@@ -26,7 +26,8 @@ from types import ModuleType
 import pytest
 
 from workshop.labs.model import Lab, current_target
-from workshop.labs.run import ExecutionRun, register_function, run_in_process, run_live
+from workshop.labs.checks import LIVE_EXECUTION_ENV
+from workshop.labs.run import ExecutionRun, read_live, register_function, run_in_process, run_live
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +67,10 @@ def in_process_run(lab: Lab, lab_handler: ModuleType) -> ExecutionRun:
 
 @pytest.fixture(scope="session")
 def live_run(lab: Lab, target: str) -> ExecutionRun:
-    """One real execution of the lab's payload on the local stack (started if it is not running)."""
+    """One real execution of the lab's payload on the local stack (started if it is not running).
+
+    Under make lab-N, the execution that command just ran (LAB_LIVE_EXECUTION), read back.
+    """
     from workshop import stack
     from workshop.config import StackConfig
 
@@ -74,6 +78,9 @@ def live_run(lab: Lab, target: str) -> ExecutionRun:
     if not stack.status(config, say=lambda line: None):
         stack.up(config, say=lambda line: None)
     name = lab.function_name if target == "learner" else f"{lab.function_name}-{target}"
+    just_ran = os.environ.get(LIVE_EXECUTION_ENV)
+    if just_ran:  # make lab-N ran this target's code on the stack a moment ago: check that execution
+        return read_live(config, name, just_ran)
     register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
     lab.prepare_live(config)
     return run_live(config, name, lab.payload)

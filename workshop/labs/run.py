@@ -217,7 +217,15 @@ def run_live(config: Any, function: str, payload: dict[str, Any], deadline_s: fl
         # simulated failures (counted per order) from being used up by the last.
         payload = {**payload, "order_id": f"{payload['order_id']}-{uuid.uuid4().hex[:8]}"}
     response = lam.invoke(FunctionName=f"{function}:$LATEST", InvocationType="Event", Payload=json.dumps(payload).encode())
-    arn = response["DurableExecutionArn"]
+    return read_live(config, function, response["DurableExecutionArn"], deadline_s)
+
+
+def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0) -> ExecutionRun:
+    """An execution already started on the stack: wait for its end, read back each invocation's lines."""
+    from workshop.cli import Services, invocation_logs
+    from workshop.config import boto3_client
+
+    lam = boto3_client("lambda", config)
     deadline = time.monotonic() + deadline_s
     while True:
         detail = lam.get_durable_execution(DurableExecutionArn=arn, IncludeExecutionData=True)
