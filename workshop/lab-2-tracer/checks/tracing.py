@@ -250,7 +250,8 @@ def run_traced_live(lab: Any, target: str, payload: dict[str, Any]) -> TracedRun
     """One real execution of the lab's handler on the local stack (started if it is not running)."""
     from workshop import stack
     from workshop.config import StackConfig
-    from workshop.labs.run import register_function, run_live
+    from workshop.labs.checks import LIVE_EXECUTION_ENV
+    from workshop.labs.run import read_live, register_function, run_live
 
     # The stack's processes must not inherit this process's Lambda-mode settings.
     clean = {key: None for key in ("AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT", "AWS_XRAY_DAEMON_ADDRESS", "AWS_XRAY_CONTEXT_MISSING", "POWERTOOLS_TRACE_DISABLED")}
@@ -259,6 +260,10 @@ def run_traced_live(lab: Any, target: str, payload: dict[str, Any]) -> TracedRun
         if not stack.status(config, say=lambda line: None):
             stack.up(config, say=lambda line: None)
         name = lab.function_name if target == "learner" else f"{lab.function_name}-{target}"
-        register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
-        run = run_live(config, name, payload)
+        just_ran = os.environ.get(LIVE_EXECUTION_ENV)
+        if just_ran:  # make lab-2 ran this target on the stack a moment ago: its traces are in the sink
+            run = read_live(config, name, just_ran)
+        else:
+            register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
+            run = run_live(config, name, payload)
         return TracedRun(run=run, traces=live_traces(config, run.arn))
