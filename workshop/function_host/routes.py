@@ -1,8 +1,9 @@
 """The function host's HTTP operations: one handler per operation, listed in ROUTES.
 
 A handler takes the backend (FunctionHost) and the parsed Call and returns a
-Reply; it never sees the web framework, so it can block (a synchronous
-Invoke waits for its execution) and is tested through the endpoint alone.
+Reply; it never sees the web framework. It may block (a synchronous Invoke
+waits for its execution: it runs in a worker thread) or be a coroutine
+function (the durable API pass-through: it runs on the event loop).
 workshop.function_host.server turns ROUTES into the ASGI app.
 
   POST /2015-03-31/functions/{name}/invocations   Invoke
@@ -21,7 +22,7 @@ import json
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from workshop.function_host import errors
@@ -53,7 +54,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Operation = Callable[[FunctionHost, Call], Reply]
+# A handler blocks (it runs in a worker thread) unless it is a coroutine function.
+Operation = Callable[[FunctionHost, Call], Reply | Awaitable[Reply]]
 
 
 def health(host: FunctionHost, call: Call) -> Reply:
@@ -69,10 +71,14 @@ def workers(host: FunctionHost, call: Call) -> Reply:
     return Reply(200, json.dumps({"Workers": host.pool.snapshot()}).encode())
 
 
-def durable_api(host: FunctionHost, call: Call) -> Reply:
-    """The durable management APIs and the SDK's checkpoints go to the runner unchanged."""
+async def durable_api(host: FunctionHost, call: Call) -> Reply:
+    """The durable management APIs and the SDK's checkpoints go to the runner unchanged.
+
+    The one handler that runs on the event loop: it only waits on the runner,
+    and it is the hottest path (several checkpoints per step).
+    """
     headers = {key: call.headers[key] for key in _PASSED_TO_RUNNER if key in call.headers}
-    answer = host.runner.send(call.method, call.raw_path, call.body or None, headers)
+    answer = await host.runner.forward(call.method, call.raw_path, call.body or None, headers)
     status, payload, extra = answer.status, answer.body, {"Content-Type": answer.content_type}
     if status >= 400:
         parsed = json_or_text(payload)

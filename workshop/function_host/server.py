@@ -14,6 +14,7 @@ client's own Invoke holds another.
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import socket
 import uuid
@@ -41,10 +42,12 @@ HANDLER_THREADS = 256  # blocking handlers at once: 8 workers per function, and 
 GRACEFUL_STOP_S = 3.0  # in-flight requests get this long after SIGTERM; waits for executions end at once
 
 
-def _answer(operation: Operation, host: FunctionHost, call: Call) -> Reply:
-    """Run one operation; every failure answers in Lambda's error shape rather than hanging the client."""
+async def _answer(operation: Operation, host: FunctionHost, call: Call) -> Reply:
+    """Run one operation (blocking ones in a worker thread); every failure answers in Lambda's error shape."""
     try:
-        return operation(host, call)
+        if inspect.iscoroutinefunction(operation):
+            return await operation(host, call)
+        return await run_in_threadpool(operation, host, call)
     except AwsError as exc:
         return _error_reply(exc)
     except Exception as exc:  # noqa: BLE001 - a bug here must answer, not hang the client
@@ -67,7 +70,7 @@ def endpoint(host: FunctionHost, operation: Operation):  # noqa: ANN201 - a Star
         if request.url.query:
             raw_path += "?" + request.url.query
         call = Call(request.method, raw_path, request.path_params, request.query_params, request.headers, await request.body())
-        return _response(await run_in_threadpool(_answer, operation, host, call))
+        return _response(await _answer(operation, host, call))
 
     return serve
 
