@@ -556,9 +556,19 @@ def render(report: Report, facts: dict[str, str], commit: str, seconds: float) -
     )
 
 
+PROFILE_HEADING = "## Where the time goes"  # hand-written from profiles: kept when the figures are rewritten
+
+
+def kept_profile(page: str) -> str:
+    """The hand-written profile section of docs/BENCHMARKS.md, from its heading to the end ("" if none)."""
+    at = page.find("\n" + PROFILE_HEADING)
+    return page[at:].rstrip() + "\n" if at >= 0 else ""
+
+
 def write_results(text: str, figures: dict[str, Any]) -> None:
     BENCHMARKS_PATH.parent.mkdir(parents=True, exist_ok=True)
     BENCHMARKS_JSON_PATH.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    profile = kept_profile(BENCHMARKS_PATH.read_text(encoding="utf-8")) if BENCHMARKS_PATH.exists() else ""
     BENCHMARKS_PATH.write_text(
         "# Benchmarks\n\n"
         "Written by `make bench` (workshop/bench.py); each figure is measured in the same run as its baseline,\n"
@@ -581,7 +591,7 @@ def write_results(text: str, figures: dict[str, Any]) -> None:
         "  workload, and 60 s later (the host retires workers that stay idle).\n"
         "- **make demo**: a `git clone` of HEAD, `make demo` there on other ports (virtual environments created\n"
         "  from the warm pip cache, stack started, two orders), then its `make down`.\n\n"
-        "## Latest run\n\n" + text,
+        "## Latest run\n\n" + text + profile,
         encoding="utf-8",
     )
     readme = README_PATH.read_text(encoding="utf-8")

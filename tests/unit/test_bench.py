@@ -97,3 +97,11 @@ def test_lab_shares_split_the_total_and_start_up_is_the_rest() -> None:
 
     assert shares == pytest.approx({"start-up": 0.1, "live run": 0.4, "checks": 0.5})
     assert sum(shares.values()) == pytest.approx(1.0)
+
+
+def test_the_hand_written_profile_section_survives_a_rewrite():
+    from workshop.bench import PROFILE_HEADING, kept_profile
+
+    page = f"# Benchmarks\n\n## Latest run\n\n| a | b |\n\n{PROFILE_HEADING}\n\nfigures from py-spy\n"
+    assert kept_profile(page) == f"\n{PROFILE_HEADING}\n\nfigures from py-spy\n"
+    assert kept_profile("# Benchmarks\n\n## Latest run\n") == ""
