@@ -70,7 +70,7 @@ clean: down ## remove the stack's state and the virtual environments
 measure: env ## print start-up time and idle memory of a private stack (no assertions)
 	@$(PY) -m workshop.measure
 
-bench: env ## benchmarks on a private stack (~7 min): table in docs/BENCHMARKS.md and the README, figures in docs/benchmarks.json
+bench: env ## benchmarks on a private stack (~4 min): table in docs/BENCHMARKS.md and the README, figures in docs/benchmarks.json
 	@PYTHON=$(PYTHON) $(PY) -m workshop.bench
 
 repeat: env ## live tests (TEST=...) RUNS times in a row (default: ingest reliability, 20); LOAD=1 keeps every core busy
