@@ -93,14 +93,12 @@ progress: env ## every lab and stage, from your last runs
 
 $(SAM_VENV)/.installed: requirements/sam.txt
 	@echo "creating $(SAM_VENV) (AWS SAM CLI, pinned; its boto3 pin clashes with the durable SDK's)..."
-	@$(PYTHON) -m venv $(SAM_VENV)
-	@$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	@PYTHON=$(PYTHON) scripts/make-venv $(SAM_VENV) requirements/sam.txt
 	@touch $@
 
 $(CFNLINT_VENV)/.installed: requirements/cfn-lint.txt
 	@echo "creating $(CFNLINT_VENV) (cfn-lint, pinned)..."
-	@$(PYTHON) -m venv $(CFNLINT_VENV)
-	@$(CFNLINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/cfn-lint.txt
+	@PYTHON=$(PYTHON) scripts/make-venv $(CFNLINT_VENV) requirements/cfn-lint.txt
 	@touch $@
 
 validate: $(SAM_VENV)/.installed $(CFNLINT_VENV)/.installed ## lint infra/template.yaml offline: sam validate --lint, then cfn-lint
