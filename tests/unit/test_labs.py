@@ -89,3 +89,42 @@ def test_lab_run_phases_add_up_and_are_written_only_when_asked(tmp_path, monkeyp
     monkeypatch.setenv(TIMINGS_ENV, str(tmp_path / "phases.json"))
     phases.write()
     assert json.loads((tmp_path / "phases.json").read_text()) == phases.seconds
+
+
+def _lab_with_checks(tmp_path, stage_1: str, stage_2: str):
+    from workshop.labs.model import Lab
+
+    checks = tmp_path / "lab-9-demo" / "checks"
+    checks.mkdir(parents=True)
+    (checks / "test_stage_1_first.py").write_text(stage_1)
+    (checks / "test_stage_2_second.py").write_text(stage_2)
+    return Lab(number=9, topic="demo", path=checks.parent, title="demo", goal="", stages=[], payload={})
+
+
+def test_started_checks_report_each_stage_when_collected(tmp_path):
+    from workshop.config import StackConfig
+    from workshop.labs.checks import start_checks
+
+    lab = _lab_with_checks(
+        tmp_path,
+        "def test_ok():\n    assert True\n",
+        "def test_not_yet():\n    assert False, 'expected two lines, saw one'\n",
+    )
+    run = start_checks(lab, "solution", StackConfig()).result(deadline_s=120)
+    assert run.stages[1].passed and run.stages[1].tests == 1
+    assert not run.stages[2].passed and run.stages[2].failures == ["expected two lines, saw one"]
+
+
+def test_started_checks_that_are_not_collected_are_stopped_by_pid(tmp_path):
+    import os
+
+    from workshop.config import StackConfig
+    from workshop.labs.checks import start_checks
+
+    slow = "import time\n\ndef test_slow():\n    time.sleep(60)\n"
+    pending = start_checks(_lab_with_checks(tmp_path, slow, slow), "solution", StackConfig())
+    pid = pending._process.pid
+    pending.stop()
+    assert pending._process.returncode is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped: the pid names no process of ours any more

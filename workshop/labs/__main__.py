@@ -33,7 +33,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from workshop.config import REPO_ROOT, StackConfig
-from workshop.labs.checks import CheckRun, run_checks
+from workshop.labs.checks import CheckRun, PendingChecks, run_checks, start_checks
 from workshop.labs.model import Lab, all_labs, current_target, find_lab
 
 TIMINGS_ENV = "WORKSHOP_LAB_TIMINGS"
@@ -121,7 +121,7 @@ def cmd_run(lab: Lab) -> int:
     """The learner's handler by default; LAB_TARGET=solution (or starter) runs that one
     instead, as the checks do, without touching the learner's file or progress."""
     from workshop import cli, stack
-    from workshop.labs.run import register_function, run_live
+    from workshop.labs.run import read_live, register_function, start_live
 
     config = StackConfig()
     target = current_target()
@@ -133,28 +133,37 @@ def cmd_run(lab: Lab) -> int:
     running = f"your {lab.handler_path('learner').name}" if target == "learner" else f"{target}/handler.py"
     console.rule(f"{running}, as a real durable execution")
     name = lab.function_name if target == "learner" else f"{lab.function_name}-{target}"  # as the live checks name it
-    with phases.phase("live"):
-        register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
-        lab.prepare_live(config)
-        try:
-            run = run_live(config, name, lab.payload)
-        except AssertionError as exc:
-            console.print(f"[red]the live run did not finish:[/] {exc}")
-            run = None
-        if run is not None:
-            cli.main(["timeline", run.arn])
-            show_signal = getattr(lab.module, "show_signal", None)
-            if show_signal:
-                console.rule("what to look at")
-                show_signal(console, run)
-    console.rule("stage checks")
-    with phases.phase("checks"):
-        with console.status("running the stage checks…"):
-            reuse = run is not None and lab.checks_read_the_live_run
-            checks = run_checks(lab, target, config, live_execution=run.arn if reuse else None)
-        if target == "learner":
-            save_progress(config, lab, checks)
-        show_stages(lab, checks)
+    pending: PendingChecks | None = None
+    try:
+        with phases.phase("live"):
+            register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
+            lab.prepare_live(config)
+            arn = start_live(config, name, lab.payload)
+            if lab.checks_read_the_live_run:
+                # the checks read this execution back: they run while it waits out its backoffs
+                pending = start_checks(lab, target, config, live_execution=arn)
+            try:
+                run = read_live(config, name, arn)
+            except AssertionError as exc:
+                console.print(f"[red]the live run did not finish:[/] {exc}")
+                run = None
+            if run is not None:
+                cli.main(["timeline", run.arn])
+                show_signal = getattr(lab.module, "show_signal", None)
+                if show_signal:
+                    console.rule("what to look at")
+                    show_signal(console, run)
+        console.rule("stage checks")
+        with phases.phase("checks"):  # what is left of them once the live run is shown
+            with console.status("running the stage checks…"):
+                checks = (pending or start_checks(lab, target, config)).result()
+            if target == "learner":
+                save_progress(config, lab, checks)
+            show_stages(lab, checks)
+    except BaseException:
+        if pending is not None:
+            pending.stop()  # make lab-N interrupted while its checks ran: they do not outlive it
+        raise
     phases.write()
     return 0 if checks.all_passed else 1
 

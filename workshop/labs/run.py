@@ -208,16 +208,19 @@ def register_function(config: Any, name: str, code_dir: str, base_function: str,
 
 def run_live(config: Any, function: str, payload: dict[str, Any], deadline_s: float = 120.0) -> ExecutionRun:
     """Start a real execution on the stack, wait for its end, read back each invocation's lines."""
-    from workshop.cli import Services, invocation_logs
+    return read_live(config, function, start_live(config, function, payload), deadline_s)
+
+
+def start_live(config: Any, function: str, payload: dict[str, Any]) -> str:
+    """Start a real execution of `function` on the stack (an Event invoke): its ARN, at once."""
     from workshop.config import boto3_client
 
-    lam = boto3_client("lambda", config)
     if "order_id" in payload:
         # The stack's tables outlive a run: a fresh order id keeps this run's
         # simulated failures (counted per order) from being used up by the last.
         payload = {**payload, "order_id": f"{payload['order_id']}-{uuid.uuid4().hex[:8]}"}
-    response = lam.invoke(FunctionName=f"{function}:$LATEST", InvocationType="Event", Payload=json.dumps(payload).encode())
-    return read_live(config, function, response["DurableExecutionArn"], deadline_s)
+    response = boto3_client("lambda", config).invoke(FunctionName=f"{function}:$LATEST", InvocationType="Event", Payload=json.dumps(payload).encode())
+    return response["DurableExecutionArn"]
 
 
 def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0) -> ExecutionRun:
