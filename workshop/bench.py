@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import fcntl
 import json
 import os
 import platform
@@ -53,6 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workshop import stack
+from workshop import registry as function_registry
 from workshop.config import REPO_ROOT, StackConfig, boto3_client, stack_env
 from workshop.measure import stack_rss_mb
 
@@ -291,15 +291,11 @@ def _drain(config: StackConfig, function: str, bodies: list[str], label: str) ->
     url = sqs.create_queue(QueueName=f"bench-{label}-{uuid.uuid4().hex[:6]}", Attributes={"VisibilityTimeout": "120"})["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     send_records(config, bodies, url)
-    with open(config.registry_path.with_suffix(".lock"), "w") as lock:  # the lock register_function holds too
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        registry = json.loads(config.registry_path.read_text())
-        template = template_mapping(config)
-        registry["event_source_mappings"].append({**template, "uuid": f"bench-{label}", "function": function, "queue_url": url, "queue_arn": arn})
-        tmp = config.registry_path.with_suffix(".bench.tmp")
-        tmp.write_text(json.dumps(registry, indent=2))
-        started = time.perf_counter()
-        os.replace(tmp, config.registry_path)  # the host starts a poller for the new mapping within a second
+    template = template_mapping(config)
+    mapping = {**template, "uuid": f"bench-{label}", "function": function, "queue_url": url, "queue_arn": arn}
+    started = time.perf_counter()
+    # the host starts a poller for the new mapping within a second
+    function_registry.update(config, lambda registry: registry["event_source_mappings"].append(mapping))
     deadline = time.monotonic() + INGEST_DEADLINE_S
     while not _queue_drained(sqs, url):
         if time.monotonic() > deadline:
@@ -321,17 +317,15 @@ def _ledger_writes(config: StackConfig, prefix: str) -> dict[str, int]:
 
 
 def template_mapping(config: StackConfig) -> dict[str, Any]:
-    registry = json.loads(config.registry_path.read_text())
-    return next(m for m in registry["event_source_mappings"] if m["function"] == "ingest")
+    return function_registry.mapping_of(config, "ingest")
 
 
 def ingest_live(config: StackConfig, label: str, report: Report) -> tuple[float, list[str]]:
     """1,000 records through one variant's queue on the live stack: the seconds, and the bodies sent."""
     from workshop.ingest_tools import make_workload
-    from workshop.labs.run import register_function
 
     function = f"bench-ingest-{label.replace('_', '-')}"
-    register_function(config, function, str(VARIANTS / f"ingest_{label}"), "ingest", {})
+    function_registry.register_copy(config, function, str(VARIANTS / f"ingest_{label}"), "ingest", {})
     _drain(config, function, make_workload(20, duplicates=0, malformed=0).bodies, f"{label}-warm")  # workers started
     work = make_workload(INGEST_RECORDS, duplicates=0, malformed=0)
     seconds = _drain(config, function, work.bodies, label)

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.text import Text
 
 from workshop import render
+from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
 from workshop.timeline import build_timeline, epoch_seconds, split_by_request
 
@@ -68,13 +69,10 @@ class Services:
 
     def registry(self) -> dict[str, Any]:
         """The functions the provisioner registered ({"functions": {name: {...}}})."""
-        path = self.config.registry_path
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise CliError(f"No function registry at {path}: the stack has not been provisioned — start it with `make up`.") from exc
-        except ValueError as exc:
-            raise CliError(f"The function registry {path} is not valid JSON: {exc}") from exc
+            return function_registry.load(self.config)
+        except function_registry.RegistryMissing as exc:
+            raise CliError(str(exc)) from exc
 
     def durable_functions(self) -> list[str]:
         functions = self.registry().get("functions", {})
@@ -116,7 +114,7 @@ def split_qualifier(function: str) -> tuple[str, str | None]:
 # ----------------------------------------------------------------- commands
 def cmd_start(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
     name, _ = split_qualifier(args.function)
-    if services.config.registry_path.exists():
+    if function_registry.exists(services.config):
         spec = services.registry().get("functions", {}).get(name)
         if spec is not None and not spec.get("durable"):
             # An asynchronous Invoke would run it once as a plain function: refuse instead.
@@ -187,7 +185,7 @@ def wait_for_execution(services: Services, arn: str, timeout_s: float, err: Cons
 def cmd_list(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
     if args.function:
         targets = [split_qualifier(args.function)]
-        known = services.durable_functions() if services.config.registry_path.exists() else None
+        known = services.durable_functions() if function_registry.exists(services.config) else None
         if known is not None and targets[0][0] not in known:
             err.print(f"[yellow]{targets[0][0]} is not a durable function in {services.config.registry_path}[/]", highlight=False)
     else:

@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from workshop import registry
 from workshop.config import REGION, StackConfig, boto3_client
 
 FUNCTION = "ingest"
@@ -134,9 +135,8 @@ class IngestResources:
 
 def resources(config: StackConfig) -> IngestResources:
     """Where the running stack's ingest function reads from and writes to."""
-    registry = json.loads(config.registry_path.read_text())
-    environment = registry["functions"][FUNCTION]["environment"]
-    mapping = next(m for m in registry["event_source_mappings"] if m["function"] == FUNCTION)
+    environment = registry.function(config, FUNCTION)["environment"]
+    mapping = registry.mapping_of(config, FUNCTION)
     sqs = boto3_client("sqs", config)
     policy = sqs.get_queue_attributes(QueueUrl=mapping["queue_url"], AttributeNames=["RedrivePolicy"])["Attributes"]
     dlq_name = json.loads(policy["RedrivePolicy"])["deadLetterTargetArn"].rsplit(":", 1)[1]

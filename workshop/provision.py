@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import re
 import secrets
 import string
@@ -34,6 +33,7 @@ from typing import Any
 import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 
+from workshop import registry as function_registry
 from workshop.config import ACCOUNT_ID, REGION, TEMPLATE_PATH, StackConfig, boto3_client
 
 log = logging.getLogger(__name__)
@@ -873,16 +873,8 @@ def provision(
             add_mapping(_function_name_from(str(props["FunctionName"])), logical_id, props)
 
     registry = {"functions": functions, "event_source_mappings": mappings}
-    _write_json(config.registry_path, registry)
+    function_registry.write(config, registry)
     return registry
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically: the function host may read the file at any moment."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(partial, path)
 
 
 def main() -> int:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from workshop import registry as function_registry
 from workshop.config import REGION, REPO_ROOT, StackConfig, aws_env, stack_env
 from workshop.function_host.workers import IDLE_EXTRA_WORKER_SECONDS, IDLE_WORKER_SECONDS
 
@@ -344,7 +345,7 @@ def _await_compose(config: StackConfig, say: Callable[[str], None]) -> dict[str,
                 )
             time.sleep(0.2)
         say(f"  {service.name:<14} {service_url(config, service)} healthy (compose)")
-    if not config.registry_path.exists():
+    if not function_registry.exists(config):
         raise StackError(f"{config.registry_path} is missing: the compose stack's `provision` service has not run.")
     total = time.monotonic() - t0
     say(f"compose stack healthy: Lambda endpoint {config.host_url}, AWS emulator {config.emulator_url}")

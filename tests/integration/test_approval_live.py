@@ -26,6 +26,7 @@ import pytest
 from tests.integration.conftest import make_config, running_stack
 from tests.integration.polling import finished, result_of, wait_for
 from workshop import cli, stack
+from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
 from workshop.durable_runner_timescale import ENV_VAR
 
@@ -46,8 +47,7 @@ def start(lam: Any, payload: dict[str, Any]) -> str:
 
 
 def table_name(config: StackConfig) -> str:
-    registry = json.loads(config.registry_path.read_text())
-    return registry["functions"]["approval-wait"]["environment"]["APPROVALS_TABLE"]
+    return function_registry.function(config, "approval-wait")["environment"]["APPROVALS_TABLE"]
 
 
 def request(config: StackConfig, request_id: str) -> dict[str, Any] | None:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from tests.integration.polling import wait_for
+from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
-from workshop.labs.run import update_registry
 
 pytestmark = pytest.mark.live
 
@@ -85,7 +85,7 @@ def test_good_records_are_processed_once_and_bad_ones_reach_the_dlq(live_stack: 
              "maximum_batching_window": 0, "report_batch_item_failures": True, "enabled": True}
         )  # fmt: skip
 
-    update_registry(live_stack, add_function_and_mapping)
+    function_registry.update(live_stack, add_function_and_mapping)
 
     good_ids = []
     for n in range(8):

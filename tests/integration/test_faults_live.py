@@ -31,6 +31,7 @@ import pytest
 
 from tests.integration.polling import wait_for
 from workshop import stack
+from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
 from workshop.ingest_tools import make_workload, resources, send_records
 
@@ -97,13 +98,12 @@ def test_worker_killed_mid_step_is_retried_and_its_side_effect_written_once(live
     code_dir.mkdir()
     markers.mkdir()
     (code_dir / "kill_fns.py").write_text(textwrap.dedent(KILL_CODE))
-    registry = json.loads(live_stack.registry_path.read_text())
-    registry["functions"]["test-killed-worker"] = {
+    killed_worker = {
         "code_dir": str(code_dir), "handler": "kill_fns.handler", "runtime": "python3.13", "timeout": 60, "memory": 128,
         "environment": {}, "durable": {"ExecutionTimeout": 120, "RetentionPeriodInDays": 1}, "aliases": ["live"],
         "log_group": "/aws/lambda/test-killed-worker",
     }  # fmt: skip
-    live_stack.registry_path.write_text(json.dumps(registry))
+    function_registry.update(live_stack, lambda registry: registry["functions"].update({"test-killed-worker": killed_worker}))
     lam = boto3_client("lambda", live_stack)
 
     arn = lam.invoke(

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.polling import wait_for
 from workshop import stack
+from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
 
 pytestmark = pytest.mark.live
@@ -56,8 +57,6 @@ def durable_echo(event, context: DurableContext):
 def fixture_functions(live_stack: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
     code_dir = tmp_path_factory.mktemp("code")
     (code_dir / "fixture_fns.py").write_text(FIXTURE_CODE)
-    registry = json.loads(live_stack.registry_path.read_text())
-
     def entry(handler: str, timeout: int = 5, durable: dict | None = None) -> dict:
         return {
             "code_dir": str(code_dir), "handler": f"fixture_fns.{handler}", "runtime": "python3.13",
@@ -65,16 +64,18 @@ def fixture_functions(live_stack: StackConfig, tmp_path_factory: pytest.TempPath
             "aliases": ["live"] if durable else [], "log_group": f"/aws/lambda/test-{handler}",
         }  # fmt: skip
 
-    registry["functions"].update(
-        {
-            "test-echo": entry("echo"),
-            "test-crash": entry("crash"),
-            "test-hang": entry("hang", timeout=1),
-            "test-fail": entry("fail"),
-            "test-durable": entry("durable_echo", durable={"ExecutionTimeout": 60, "RetentionPeriodInDays": 1}),
-        }
+    function_registry.update(
+        live_stack,
+        lambda registry: registry["functions"].update(
+            {
+                "test-echo": entry("echo"),
+                "test-crash": entry("crash"),
+                "test-hang": entry("hang", timeout=1),
+                "test-fail": entry("fail"),
+                "test-durable": entry("durable_echo", durable={"ExecutionTimeout": 60, "RetentionPeriodInDays": 1}),
+            }
+        ),
     )
-    live_stack.registry_path.write_text(json.dumps(registry))
     return code_dir
 
 

@@ -32,9 +32,9 @@ from typing import Any
 
 import pytest
 
+from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
 from workshop.ingest_tools import IngestResources, Workload, make_workload, resources, send_records
-from workshop.labs.run import register_function, update_registry
 
 pytestmark = pytest.mark.live
 
@@ -186,15 +186,15 @@ def test_batches_slower_than_a_short_visibility_timeout_dead_letter_no_valid_mes
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
-    register_function(live_stack, SLOW_FUNCTION, str(Path(__file__).parent / "slow_ingest"), "ingest", {"POST_DELAY_S": str(SLOW_POST_S)})
-    ingest_mapping = next(m for m in json.loads(live_stack.registry_path.read_text())["event_source_mappings"] if m["function"] == "ingest")
+    function_registry.register_copy(live_stack, SLOW_FUNCTION, str(Path(__file__).parent / "slow_ingest"), "ingest", {"POST_DELAY_S": str(SLOW_POST_S)})
+    ingest_mapping = function_registry.mapping_of(live_stack, "ingest")
 
     def add_mapping(registry: dict[str, Any]) -> None:
         registry["event_source_mappings"].append(
             {**ingest_mapping, "uuid": f"test-{SLOW_FUNCTION}-{suffix}", "function": SLOW_FUNCTION, "queue_url": queue_url, "queue_arn": queue_arn}
         )
 
-    update_registry(live_stack, add_mapping)
+    function_registry.update(live_stack, add_mapping)
 
     where = IngestResources(queue_url, dlq_url, ingest.ledger_table, ingest.rejections_table, ingest.idempotency_table)
     work = make_workload(30, duplicates=0.2, malformed=0.1)  # 21 unique, 6 duplicates, 3 malformed: 3 batches

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from workshop import registry as function_registry
 from workshop.config import ACCOUNT_ID, REGION, REPO_ROOT, TEMPLATE_PATH, StackConfig, boto3_client
 from workshop.provision import provision
 from workshop.stack import free_port
@@ -228,7 +229,7 @@ def test_workshop_template_provisions_and_registers_functions(
         "function": "ingest", "batch_size": 10, "report_batch_item_failures": True, "enabled": True,
     }  # fmt: skip
     assert mapping["queue_arn"].endswith(":workshop-IngestQueue")
-    assert json.loads(emulator.registry_path.read_text()) == registry
+    assert function_registry.load(emulator) == registry
 
     # A second run changes nothing and says so.
     caplog.clear()
@@ -330,6 +331,6 @@ def test_sqs_template_with_dlq_mapping_secrets_and_aws_only_resources(
     assert any(line.startswith("updated") and "OrdersQueue" in line for line in caplog.messages)
 
     # Secret values never reach the log or the console.
-    shown = "\n".join(caplog.messages) + capsys.readouterr().out + config.registry_path.read_text()
+    shown = "\n".join(caplog.messages) + capsys.readouterr().out + json.dumps(function_registry.load(config))
     for secret in (password, "fixed-secret-value-do-not-print", "token-from-override", "rotated"):
         assert secret not in shown

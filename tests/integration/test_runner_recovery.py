@@ -24,6 +24,7 @@ import pytest
 
 from tests.integration.polling import wait_for
 from workshop import stack
+from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
 from workshop.durable_runner_recovery import RecoveryUnsupported, check_internals
 
@@ -141,7 +142,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
         },
         "event_source_mappings": [],
     }
-    config.registry_path.write_text(json.dumps(registry))
+    function_registry.write(config, registry)
     stack._write_runner_function_configs(config, registry)
     timings: dict[str, float] = {}
 

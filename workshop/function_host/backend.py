@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from workshop import registry
 from workshop.config import ACCOUNT_ID, REGION, StackConfig, aws_env, boto3_client
 from workshop.function_host import errors
 from workshop.function_host.errors import AwsError
@@ -58,25 +59,8 @@ def split_function_name(raw: str, qualifier: str | None) -> tuple[str, str | Non
     return name, embedded or qualifier
 
 
-class Registry:
-    """The functions and mappings the provisioner wrote; re-read when the file changes."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._mtime = -1.0
-        self._data: dict[str, Any] = {"functions": {}, "event_source_mappings": []}
-        self._lock = threading.Lock()
-
-    def current(self) -> dict[str, Any]:
-        with self._lock:
-            try:
-                mtime = self._path.stat().st_mtime
-            except FileNotFoundError:
-                return self._data
-            if mtime != self._mtime:
-                self._data = json.loads(self._path.read_text(encoding="utf-8"))
-                self._mtime = mtime
-            return self._data
+class Registry(registry.Watched):
+    """The functions and mappings the host serves (workshop.registry), looked up as Lambda does."""
 
     def function(self, name: str, qualifier: str | None) -> dict[str, Any]:
         function = self.current()["functions"].get(name)
@@ -163,7 +147,7 @@ class FunctionHost:
 
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.registry = Registry(config.registry_path)
+        self.registry = Registry(config)
         self.pool = WorkerPool()
         self.logs = LogSink(boto3_client("logs", config), config.state_dir / "logs" / "functions")
         self.invocations = InvocationIndex(config.state_dir / "invocations.jsonl")

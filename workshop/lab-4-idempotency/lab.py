@@ -57,11 +57,11 @@ def show_signal(console: Any, run: Any) -> None:
     from rich.table import Table
 
     from workshop.config import StackConfig, boto3_client
+    from workshop import registry
     from workshop.labs.run import run_live
 
     config = StackConfig()
-    registry = json.loads(config.registry_path.read_text(encoding="utf-8"))
-    table = registry["functions"][BASE_FUNCTION]["environment"]["LEDGER_TABLE"]
+    table = registry.function(config, BASE_FUNCTION)["environment"]["LEDGER_TABLE"]
     dynamodb = boto3_client("dynamodb", config)
     record_ids = [f"{RUN_ID}-{n:05d}" for n in (1, 2, 3)]
 

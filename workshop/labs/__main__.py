@@ -121,7 +121,8 @@ def cmd_run(lab: Lab) -> int:
     """The learner's handler by default; LAB_TARGET=solution (or starter) runs that one
     instead, as the checks do, without touching the learner's file or progress."""
     from workshop import cli, stack
-    from workshop.labs.run import read_live, register_function, start_live
+    from workshop import registry
+    from workshop.labs.run import read_live, start_live
 
     config = StackConfig()
     target = current_target()
@@ -136,7 +137,7 @@ def cmd_run(lab: Lab) -> int:
     pending: PendingChecks | None = None
     try:
         with phases.phase("live"):
-            register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
+            registry.register_copy(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
             lab.prepare_live(config)
             arn = start_live(config, name, lab.payload)
             if lab.checks_read_the_live_run:

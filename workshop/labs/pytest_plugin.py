@@ -27,7 +27,8 @@ import pytest
 
 from workshop.labs.model import Lab, current_target
 from workshop.labs.checks import LIVE_EXECUTION_ENV
-from workshop.labs.run import ExecutionRun, read_live, register_function, run_in_process, run_live
+from workshop import registry
+from workshop.labs.run import ExecutionRun, read_live, run_in_process, run_live
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +82,6 @@ def live_run(lab: Lab, target: str) -> ExecutionRun:
     just_ran = os.environ.get(LIVE_EXECUTION_ENV)
     if just_ran:  # make lab-N ran this target's code on the stack a moment ago: check that execution
         return read_live(config, name, just_ran)
-    register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
+    registry.register_copy(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
     lab.prepare_live(config)
     return run_live(config, name, lab.payload)

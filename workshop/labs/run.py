@@ -9,7 +9,6 @@ Two ways to get one, with the same shape, so a stage check can be written once:
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
@@ -155,57 +154,6 @@ def _wait_until_suspended(runner: Any, arn: str, timeout_s: float) -> None:
 
 
 # ------------------------------------------------------------------------ live
-def update_registry(config: Any, change: Callable[[dict[str, Any]], None]) -> None:
-    """Change the running stack's function registry in place; the function host re-reads it.
-
-    Two writers at once (two labs, two terminals, a test beside a lab) must not
-    lose each other's entry: the read-modify-write holds a file lock, and the
-    new file replaces the old one whole.
-    """
-    path = config.registry_path
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        registry = json.loads(path.read_text(encoding="utf-8"))
-        change(registry)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(registry, indent=2), encoding="utf-8")
-        os.replace(tmp, path)
-
-
-def register_function(config: Any, name: str, code_dir: str, base_function: str, env_overrides: dict[str, str | None]) -> None:
-    """Add (or refresh) a lab's function in the running stack's registry.
-
-    It copies the base function's settings (tables, timeouts, durable config)
-    and adds services/ to its import path; the function host re-reads the
-    registry on change. `make up` rewrites the registry from the template, so
-    the lab runner registers again before every run.
-    """
-    from workshop.config import REPO_ROOT
-
-    def add(registry: dict[str, Any]) -> None:
-        base = registry["functions"].get(base_function)
-        if base is None:
-            raise SystemExit(f"{base_function} is not provisioned in {config.registry_path}: run `make up` first.")
-        environment = dict(base.get("environment", {}))
-        for key, value in env_overrides.items():
-            if value is None:
-                environment.pop(key, None)
-            else:
-                environment[key] = value
-        registry["functions"][name] = {
-            **base,
-            "logical_id": None,
-            # as the function host sees them (the compose stack mounts the repository elsewhere)
-            "code_dir": config.stack_path(code_dir),
-            "handler": "handler.lambda_handler",
-            "python_path": [config.stack_path(REPO_ROOT / "services")],
-            "environment": environment,
-            "log_group": f"/aws/lambda/{name}",
-        }
-
-    update_registry(config, add)
-
-
 def run_live(config: Any, function: str, payload: dict[str, Any], deadline_s: float = 120.0) -> ExecutionRun:
     """Start a real execution on the stack, wait for its end, read back each invocation's lines."""
     return read_live(config, function, start_live(config, function, payload), deadline_s)

@@ -251,7 +251,8 @@ def run_traced_live(lab: Any, target: str, payload: dict[str, Any]) -> TracedRun
     from workshop import stack
     from workshop.config import StackConfig
     from workshop.labs.checks import LIVE_EXECUTION_ENV
-    from workshop.labs.run import read_live, register_function, run_live
+    from workshop import registry
+    from workshop.labs.run import read_live, run_live
 
     # The stack's processes must not inherit this process's Lambda-mode settings.
     clean = {key: None for key in ("AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT", "AWS_XRAY_DAEMON_ADDRESS", "AWS_XRAY_CONTEXT_MISSING", "POWERTOOLS_TRACE_DISABLED")}
@@ -264,6 +265,6 @@ def run_traced_live(lab: Any, target: str, payload: dict[str, Any]) -> TracedRun
         if just_ran:  # make lab-2 ran this target on the stack a moment ago: its traces are in the sink
             run = read_live(config, name, just_ran)
         else:
-            register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
+            registry.register_copy(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
             run = run_live(config, name, payload)
         return TracedRun(run=run, traces=live_traces(config, run.arn))

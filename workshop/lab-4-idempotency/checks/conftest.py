@@ -34,19 +34,19 @@ def live_deliveries(lab: Lab, target: str):
     from workshop import stack
     from workshop.config import StackConfig, boto3_client
     from workshop.ingest_tools import sqs_event, valid_record
-    from workshop.labs.run import register_function, run_live
+    from workshop import registry
+    from workshop.labs.run import run_live
 
     config = StackConfig()
     if not stack.status(config, say=lambda line: None):
         stack.up(config, say=lambda line: None)
     name = lab.function_name if target == "learner" else f"{lab.function_name}-{target}"
-    register_function(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
+    registry.register_copy(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
     run_id = f"lab4-live-{uuid.uuid4().hex[:8]}"
     record_ids = [f"{run_id}-{n:05d}" for n in (1, 2)]
     event = sqs_event([json.dumps(valid_record(run_id, n)) for n in (1, 2)])
     runs = [run_live(config, name, event) for _ in range(2)]
-    registry = json.loads(config.registry_path.read_text(encoding="utf-8"))
-    table = registry["functions"][lab.base_function]["environment"]["LEDGER_TABLE"]
+    table = registry.function(config, lab.base_function)["environment"]["LEDGER_TABLE"]
     dynamodb = boto3_client("dynamodb", config)
     writes = {}
     for rid in record_ids:

@@ -9,10 +9,10 @@ from typing import Any
 
 def stack_secret(config: Any, base_function: str) -> str:
     """The notification token the stack's provisioner generated (the secret the function signs with)."""
+    from workshop import registry
     from workshop.config import boto3_client
 
-    registry = json.loads(config.registry_path.read_text(encoding="utf-8"))
-    secret_id = registry["functions"][base_function]["environment"]["APPROVER_SECRET"]
+    secret_id = registry.function(config, base_function)["environment"]["APPROVER_SECRET"]
     return boto3_client("secretsmanager", config).get_secret_value(SecretId=secret_id)["SecretString"]
 
 
