@@ -28,7 +28,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from workshop.cli import CliError, Services
+from workshop.inspect import InspectError as CliError
+from workshop.inspect import Services
 
 FUNCTION = "approval-wait"
 TABLE_VARIABLE = "APPROVALS_TABLE"

@@ -34,7 +34,7 @@ reported as an ``EmfProblem`` and none of its metrics are counted.
 The first part of this module is pure (lines in, data out). ``metrics_for_execution``
 and ``metrics_for_function`` fetch the lines: CloudWatch Logs in the emulator,
 split by request id with ``workshop.timeline.split_by_request``, and the
-function host's invocation index, through the helpers of ``workshop.cli``.
+function host's invocation index, through ``workshop.inspect``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from workshop.cli import CliError, Services, invocation_logs, read_stream, split_qualifier
+from workshop.inspect import InspectError as CliError
+from workshop.inspect import Services, invocation_logs, read_stream, split_qualifier
 from workshop.config import StackConfig
 from workshop.timeline import epoch_seconds, split_by_request
 
@@ -444,7 +445,7 @@ def metrics_for_execution(
     """The metrics every invocation of one durable execution emitted.
 
     Invocations come from the function host's index (request ids of this
-    execution), their lines from CloudWatch Logs. Raises ``workshop.cli.CliError``
+    execution), their lines from CloudWatch Logs. Raises ``workshop.inspect.InspectError``
     when the function host does not answer, and botocore's errors when the
     emulator does not.
     """

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from workshop.cli import Services
+from workshop.inspect import Services
 from workshop.metrics import (
     MetricSeries,
     MetricsReport,

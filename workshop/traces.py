@@ -18,7 +18,7 @@ when its segment carries no annotation or never arrived.
 
 Registered into the `workshop` parser by `register()`; the handler follows
 the CLI's convention (args, services, out, err) -> exit code and raises
-`workshop.cli.CliError` for a message without a traceback.
+`workshop.inspect.InspectError` for a message without a traceback.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from workshop.render import clock, short, status_text
 from workshop.xray_sink import latest_per_id, walk
 
 if TYPE_CHECKING:
-    from workshop.cli import Services
+    from workshop.inspect import Services
 
 FUNCTION_ORIGIN = "AWS::Lambda::Function"
 DEFAULT_LIMIT = 20
@@ -222,7 +222,7 @@ def sink_url(config: StackConfig) -> str:
 
 def fetch_segments(config: StackConfig, **filters: str | list[str] | None) -> list[dict[str, Any]]:
     """GET /segments from the X-Ray sink; CliError when it does not answer."""
-    from workshop.cli import CliError
+    from workshop.inspect import InspectError as CliError
 
     query = urllib.parse.urlencode({k: v for k, v in filters.items() if v}, doseq=True)
     url = f"{sink_url(config)}/segments" + (f"?{query}" if query else "")
@@ -350,7 +350,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_traces(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
-    from workshop.cli import CliError
+    from workshop.inspect import InspectError as CliError
 
     config = services.config
     notes: list[str] = []

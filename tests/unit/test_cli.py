@@ -11,7 +11,8 @@ import pytest
 from botocore.stub import Stubber
 
 from workshop import cli
-from workshop.cli import Services, main
+from workshop.cli import main
+from workshop.inspect import Services
 from workshop.config import StackConfig, boto3_client
 from workshop.stack import free_port
 

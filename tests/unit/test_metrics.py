@@ -20,7 +20,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from workshop import metrics as wm
-from workshop.cli import Services, main
+from workshop.cli import main
+from workshop.inspect import Services
 from workshop.config import StackConfig
 from workshop.function_host.logsink import framed_lines
 from workshop.function_host.workers import InvocationOutcome

@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from workshop import stack
-from workshop.cli import Services, main
+from workshop.cli import main
+from workshop.inspect import Services
 from workshop.config import REPO_ROOT, StackConfig
 from workshop.function_host.tracing import emit_function_segment, function_segment, trace_header
 from workshop.traces import build_traces, group_traces

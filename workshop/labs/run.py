@@ -173,7 +173,7 @@ def start_live(config: Any, function: str, payload: dict[str, Any]) -> str:
 
 def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0) -> ExecutionRun:
     """An execution already started on the stack: wait for its end, read back each invocation's lines."""
-    from workshop.cli import Services, invocation_logs
+    from workshop.inspect import Services, invocation_logs
     from workshop.config import boto3_client
 
     lam = boto3_client("lambda", config)

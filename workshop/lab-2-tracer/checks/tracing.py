@@ -225,7 +225,7 @@ def run_traced_in_process(handler: Callable[[Any, Any], Any], payload: dict[str,
 # --------------------------------------------------------------------- live
 def live_traces(config: Any, arn: str, deadline_s: float = 10.0) -> list[TraceView]:
     """Each invocation's trace from the stack's X-Ray sink, in the order the function host ran them."""
-    from workshop.cli import Services
+    from workshop.inspect import Services
     from workshop.traces import fetch_segments
 
     entries = sorted(Services(config=config).invocations(execution_arn=arn), key=lambda e: e.get("start") or 0.0)
