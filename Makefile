@@ -52,7 +52,7 @@ logs: env ## show the last lines of every service's and function's log
 	@$(PY) -m workshop.stack logs
 
 demo: env ## the main job: stack up, the order saga's happy and compensating paths, both timelines
-	@$(PY) -m workshop.demo
+	@$(PY) -m workshop.tools.demo
 
 # Three pytest processes, each test file in one of them (--dist loadfile keeps a file's
 # module fixtures together) and each process with its own private stack on free ports:
@@ -68,13 +68,13 @@ clean: down ## remove the stack's state and the virtual environments
 	rm -rf .workshop $(VENV) $(EMU_VENV) $(SAM_VENV) $(CFNLINT_VENV) .venv-uv .aws-sam
 
 measure: env ## print start-up time and idle memory of a private stack (no assertions)
-	@$(PY) -m workshop.measure
+	@$(PY) -m workshop.tools.measure
 
 bench: env ## benchmarks on a private stack (~4 min): table in docs/BENCHMARKS.md and the README, figures in docs/benchmarks.json
-	@PYTHON=$(PYTHON) $(PY) -m workshop.bench
+	@PYTHON=$(PYTHON) $(PY) -m workshop.tools.bench
 
 repeat: env ## live tests (TEST=...) RUNS times in a row (default: ingest reliability, 20); LOAD=1 keeps every core busy
-	@$(PY) -m workshop.repeat --runs $(or $(RUNS),20) $(if $(filter 1,$(LOAD)),--load) $(TEST)
+	@$(PY) -m workshop.tools.repeat --runs $(or $(RUNS),20) $(if $(filter 1,$(LOAD)),--load) $(TEST)
 
 lab-%-hint: env ## the hint for your first failing stage of lab N
 	@$(PY) -m workshop.labs hint $*

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test-compose`: the compose stack (MiniStack variant: no image is pulled), built
 # and started under a project name of its own on free 127.0.0.1 ports, then inside the
-# containers: the order saga end to end (`python -m workshop.demo`: happy and compensating
+# containers: the order saga end to end (`python -m workshop.tools.demo`: happy and compensating
 # paths) and lab 1's checks (`python -m workshop.labs verify 1`); from the host: the
 # published ports answer (`WORKSHOP_STACK=compose ... workshop.stack status`).
 # Everything is torn down (`down -v`) however it ends. No Docker engine: skipped, exit 0.
@@ -58,7 +58,7 @@ build() {  # the legacy builder's deprecation notice, once per image, says nothi
 step "build images" build
 [[ -z $failed ]] && step "start the stack" "${DC[@]}" up -d
 [[ -z $failed ]] && step "wait until healthy (inside)" "${DC[@]}" exec -T workshop python -m workshop.stack up
-[[ -z $failed ]] && step "order saga end to end (inside)" "${DC[@]}" exec -T workshop python -m workshop.demo
+[[ -z $failed ]] && step "order saga end to end (inside)" "${DC[@]}" exec -T workshop python -m workshop.tools.demo
 [[ -z $failed ]] && step "lab 1 checks (inside)" "${DC[@]}" exec -T workshop python -m workshop.labs verify 1
 if [[ -z $failed && -x .venv/bin/python ]]; then
   step "published ports (host, WORKSHOP_STACK=compose)" env WORKSHOP_STACK=compose .venv/bin/python -m workshop.stack status

@@ -86,7 +86,7 @@ class StackConfig:
     # "embedded": stack.py starts the processes; "compose": they run in containers (WORKSHOP_STACK)
     mode: str = field(default_factory=stack_mode)
     # The event source mappings give a failed message back to its queue this many seconds
-    # later; AWS waits for the queue's visibility timeout (see workshop/function_host/esm.py).
+    # later; AWS waits for the queue's visibility timeout (see workshop/host/esm.py).
     esm_retry_s: int = field(default_factory=_esm_retry_seconds)
 
     @property

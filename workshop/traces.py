@@ -11,7 +11,7 @@ does that correlation and draws, for each invocation,
 with durations, annotations and faults, so a learner sees which business
 functions ran in which invocation and which were replayed away.
 
-Data: the X-Ray sink (GET /segments, workshop.xray_sink) and, with
+Data: the X-Ray sink (GET /segments, workshop.stack.xray_sink) and, with
 --execution, the function host's invocation index (GET
 /_workshop/invocations), which knows every invocation of an execution even
 when its segment carries no annotation or never arrived.
@@ -37,7 +37,7 @@ from rich.tree import Tree
 
 from workshop.config import StackConfig
 from workshop.render import clock, short, status_text
-from workshop.xray_sink import latest_per_id, walk
+from workshop.stack.xray_sink import latest_per_id, walk
 
 if TYPE_CHECKING:
     from workshop.inspect import Services

@@ -28,7 +28,7 @@ from tests.integration.polling import finished, result_of, wait_for
 from workshop import cli, stack
 from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
-from workshop.durable_runner_timescale import ENV_VAR
+from workshop.runner.timescale import ENV_VAR
 
 pytestmark = pytest.mark.live
 

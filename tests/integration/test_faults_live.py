@@ -5,7 +5,7 @@
   file. The invocation fails with Lambda's Runtime.ExitError, the runner
   invokes again, a fresh worker runs the step again, and the execution
   succeeds with its side effect written exactly once.
-- The function host alone (workshop.stack._stop / _start, the private stack's
+- The function host alone (workshop.stack.processes._stop / _start, the private stack's
   config) is restarted while the ingest service's SQS batches are in flight.
   Afterwards every record is in the ledger, each with ``writes`` = 1, and the
   queue is empty: nothing lost, nothing written twice.
@@ -32,8 +32,9 @@ import pytest
 from tests.integration.polling import wait_for
 from workshop import stack
 from workshop import registry as function_registry
+from workshop.stack import processes
 from workshop.config import StackConfig, boto3_client
-from workshop.ingest_tools import make_workload, resources, send_records
+from workshop.tools.ingest_tools import make_workload, resources, send_records
 
 pytestmark = pytest.mark.live
 
@@ -80,7 +81,7 @@ def worker_children(parent: int) -> dict[int, str]:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == parent and "workshop.function_host.worker" in cmdline:
+        if ppid == parent and "workshop.host.sandbox" in cmdline:
             found[int(proc.name)] = cmdline
     return found
 
@@ -197,9 +198,9 @@ def test_function_host_restarted_with_an_sqs_batch_in_flight_loses_nothing_and_w
 
     host = next(s for s in stack.SERVICES if s.name == "function-host")
     old_pid = stack.running_pid(live_stack, host)
-    stopped = stack._stop(live_stack, host)
+    stopped = processes._stop(live_stack, host)
     assert stopped.startswith("stopped"), stopped
-    restart_s = stack._start(live_stack, host)
+    restart_s = processes._start(live_stack, host)
     assert stack.running_pid(live_stack, host) not in (None, old_pid)
 
     # Unfinished batches were on record: the restarted host gives them back at once, and they are ingested again.

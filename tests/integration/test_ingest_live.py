@@ -34,7 +34,7 @@ import pytest
 
 from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
-from workshop.ingest_tools import IngestResources, Workload, make_workload, resources, send_records
+from workshop.tools.ingest_tools import IngestResources, Workload, make_workload, resources, send_records
 
 pytestmark = pytest.mark.live
 

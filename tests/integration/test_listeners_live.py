@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from workshop import stack
-from workshop.measure import descendants
+from workshop.tools.measure import descendants
 from workshop.config import StackConfig, boto3_client
 
 pytestmark = pytest.mark.live

@@ -21,7 +21,7 @@ import pytest
 from workshop import registry as function_registry
 from workshop.config import ACCOUNT_ID, REGION, REPO_ROOT, TEMPLATE_PATH, StackConfig, boto3_client
 from workshop.provision import provision
-from workshop.stack import free_port
+from workshop.stack.processes import free_port
 
 pytestmark = pytest.mark.live
 

@@ -25,8 +25,9 @@ import pytest
 from tests.integration.polling import wait_for
 from workshop import stack
 from workshop import registry as function_registry
+from workshop.stack import processes
 from workshop.config import StackConfig, boto3_client
-from workshop.durable_runner_recovery import RecoveryUnsupported, check_internals
+from workshop.runner.recovery import RecoveryUnsupported, check_internals
 
 CODE = '''
 import json, os, time
@@ -143,18 +144,18 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
         "event_source_mappings": [],
     }
     function_registry.write(config, registry)
-    stack._write_runner_function_configs(config, registry)
+    processes._write_runner_function_configs(config, registry)
     timings: dict[str, float] = {}
 
     def start_all(label: str) -> None:
         for service in stack.SERVICES:
             if stack.running_pid(config, service) is None:
-                timings[f"{label} {service.name}"] = stack._start(config, service)
+                timings[f"{label} {service.name}"] = processes._start(config, service)
 
     def stop_all(label: str) -> None:
         for service in reversed(stack.SERVICES):
             t = time.monotonic()
-            result = stack._stop(config, service)
+            result = processes._stop(config, service)
             timings[f"{label} {service.name}"] = time.monotonic() - t
             assert result.startswith("stopped") or result == "not running", f"{service.name}: {result}"
 
@@ -235,7 +236,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
         yield Restarted(config, arns, markers, heartbeat_sent_at, callback_ids, due, stopped_at, restarting_at, restarted_at, timings)
     finally:
         for service in reversed(stack.SERVICES):
-            stack._stop(config, service)
+            processes._stop(config, service)
         for key, value in saved.items():
             if value is not None:
                 os.environ[key] = value

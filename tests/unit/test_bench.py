@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from workshop.bench import Report, benchmarks_json, lab_shares, ratio
+from workshop.tools.bench import Report, benchmarks_json, lab_shares, ratio
 
 # The shape a script comparing two runs relies on: renaming a key breaks it.
 FIGURE_KEYS = [
@@ -100,7 +100,7 @@ def test_lab_shares_split_the_total_and_start_up_is_the_rest() -> None:
 
 
 def test_the_hand_written_profile_section_survives_a_rewrite():
-    from workshop.bench import PROFILE_HEADING, kept_profile
+    from workshop.tools.bench import PROFILE_HEADING, kept_profile
 
     page = f"# Benchmarks\n\n## Latest run\n\n| a | b |\n\n{PROFILE_HEADING}\n\nfigures from py-spy\n"
     assert kept_profile(page) == f"\n{PROFILE_HEADING}\n\nfigures from py-spy\n"

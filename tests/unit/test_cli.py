@@ -14,7 +14,7 @@ from workshop import cli
 from workshop.cli import main
 from workshop.inspect import Services
 from workshop.config import StackConfig, boto3_client
-from workshop.stack import free_port
+from workshop.stack.processes import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

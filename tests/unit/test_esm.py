@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from workshop.function_host.esm import InFlightBatches, SqsPoller
+from workshop.host.esm import InFlightBatches, SqsPoller
 
 QUEUE_URL = "http://127.0.0.1:4566/000000000000/q"
 RETRY_S = 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from workshop.function_host.backend import ExecutionEnds
-from workshop.function_host.workers import WorkerPool
+from workshop.host.backend import ExecutionEnds
+from workshop.host.pool import WorkerPool
 
 
 class _FakeWorker:

@@ -23,9 +23,9 @@ from workshop import metrics as wm
 from workshop.cli import main
 from workshop.inspect import Services
 from workshop.config import StackConfig
-from workshop.function_host.logsink import framed_lines
-from workshop.function_host.workers import InvocationOutcome
-from workshop.stack import free_port
+from workshop.host.logsink import framed_lines
+from workshop.host.pool import InvocationOutcome
+from workshop.stack.processes import free_port
 from workshop.timeline import split_by_request
 
 SERVICE = {"service": "order-saga"}

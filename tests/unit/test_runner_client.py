@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from workshop.function_host.errors import AwsError
-from workshop.function_host.runner_client import RunnerClient
+from workshop.host.errors import AwsError
+from workshop.host.runner_client import RunnerClient
 
 
 class _Http10(BaseHTTPRequestHandler):

@@ -19,8 +19,8 @@ from aws_durable_execution_sdk_python_testing.runner import WebRunner, WebRunner
 from aws_durable_execution_sdk_python_testing.stores.base import StoreType
 from aws_durable_execution_sdk_python_testing.web.server import WebServiceConfig
 
-from workshop import durable_runner_timescale as ts
-from workshop.durable_runner_recovery import check_internals as recovery_check
+from workshop.runner import timescale as ts
+from workshop.runner.recovery import check_internals as recovery_check
 
 
 def web_runner(store_path: Path | None) -> WebRunner:

@@ -1,7 +1,7 @@
 """The X-Ray sink, the function host's segment and `workshop traces`, without the stack.
 
 The sink runs in-process on ports the OS picks (stopped by its handle), and
-once as `python -m workshop.xray_sink` (stopped by its pid with SIGTERM).
+once as `python -m workshop.stack.xray_sink` (stopped by its pid with SIGTERM).
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from typing import Any
 import pytest
 
 from workshop import stack
+from workshop.stack import processes
 from workshop.cli import main
 from workshop.inspect import Services
 from workshop.config import REPO_ROOT, StackConfig
-from workshop.function_host.tracing import emit_function_segment, function_segment, trace_header
+from workshop.host.tracing import emit_function_segment, function_segment, trace_header
 from workshop.traces import build_traces, group_traces
-from workshop.xray_sink import MalformedDatagram, SegmentStore, XRaySink, parse_datagram
+from workshop.stack.xray_sink import MalformedDatagram, SegmentStore, XRaySink, parse_datagram
 
 HEADER = b'{"format": "json", "version": 1}\n'
 E1 = "exec-1/aaaa"
@@ -211,7 +212,7 @@ def free_udp_and_tcp_port() -> int:
 def test_the_module_serves_both_protocols_and_stops_cleanly_on_sigterm(tmp_path: Path):
     port = free_udp_and_tcp_port()
     env = {**os.environ, "WORKSHOP_STATE_DIR": str(tmp_path), "WORKSHOP_XRAY_PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "workshop.xray_sink"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, "-m", "workshop.stack.xray_sink"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
 
         def healthy() -> dict[str, Any] | None:
@@ -236,7 +237,7 @@ def test_the_module_serves_both_protocols_and_stops_cleanly_on_sigterm(tmp_path:
 
 def test_stack_reports_a_taken_udp_port_for_the_sink(tmp_path: Path):
     service = next(s for s in stack.SERVICES if s.name == "xray-sink")
-    assert service.udp and service.health_path == "/health" and service.marker == "workshop.xray_sink"
+    assert service.udp and service.health_path == "/health" and service.marker == "workshop.stack.xray_sink"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]
@@ -245,7 +246,7 @@ def test_stack_reports_a_taken_udp_port_for_the_sink(tmp_path: Path):
         assert not stack.port_free("127.0.0.1", port, udp=True)
         config = StackConfig(state_dir=tmp_path, xray_port=port)
         with pytest.raises(stack.StackError, match=rf"Port {port} \(xray-sink\) is already in use.*WORKSHOP_XRAY_PORT="):
-            stack._start(config, service)
+            processes._start(config, service)
     assert not (tmp_path / "pids" / "xray-sink.pid").exists()
 
 

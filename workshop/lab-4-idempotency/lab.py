@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from workshop.ingest_tools import sqs_event, valid_record
+from workshop.tools.ingest_tools import sqs_event, valid_record
 from workshop.labs.model import Stage
 
 TITLE = "Idempotency"

@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from workshop.ingest_tools import MALFORMED_TEMPLATES, sqs_event, valid_record
+from workshop.tools.ingest_tools import MALFORMED_TEMPLATES, sqs_event, valid_record
 from workshop.labs.model import Stage
 
 TITLE = "Parser"
@@ -71,7 +71,7 @@ def show_signal(console: Any, run: Any) -> None:
     from rich.table import Table
 
     from workshop.config import StackConfig, boto3_client
-    from workshop.ingest_tools import resources
+    from workshop.tools.ingest_tools import resources
 
     config = StackConfig()
     where = resources(config)

@@ -8,7 +8,7 @@ Two ways to get them, with the same shape (`TracedRun`: the run, and one
   mode; the X-Ray SDK sends its subsegments over UDP to a receiver in this
   process. Each invocation gets a fresh `_X_AMZN_TRACE_ID`, and the
   function's own segment is added the way the function host adds it on the
-  stack (workshop.function_host.tracing), so the trees look like the live ones.
+  stack (workshop.host.tracing), so the trees look like the live ones.
 - live: a real execution on the stack; the documents come from the X-Ray sink.
 
 In-process, the payment and warehouse functions run in the same process and
@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from workshop.function_host.tracing import function_segment, trace_header
+from workshop.host.tracing import function_segment, trace_header
 from workshop.labs.run import ExecutionRun, _environment, run_in_process
 from workshop.traces import Span, TraceView, build_traces
 

@@ -33,7 +33,7 @@ def live_deliveries(lab: Lab, target: str):
 
     from workshop import stack
     from workshop.config import StackConfig, boto3_client
-    from workshop.ingest_tools import sqs_event, valid_record
+    from workshop.tools.ingest_tools import sqs_event, valid_record
     from workshop import registry
     from workshop.labs.run import run_live
 

@@ -98,7 +98,7 @@ class IngestQueue:
         return [str(w.message) for w in self._warnings]
 
     def deliver(self, bodies: list[str], message_ids: list[str], receive_count: int = 1) -> Delivery:
-        from workshop.ingest_tools import sqs_event
+        from workshop.tools.ingest_tools import sqs_event
 
         event = sqs_event(bodies, receive_count=receive_count, message_ids=message_ids)
         first = len(self.sink.invocations)
@@ -153,7 +153,7 @@ def ingest_queue(handler: Callable[[Any, Any], Any]) -> Iterator[IngestQueue]:
 
 def record(run_id: str, n: int, **changes: Any) -> str:
     """A valid message body: record `<run_id>-0000n`."""
-    from workshop.ingest_tools import valid_record
+    from workshop.tools.ingest_tools import valid_record
 
     return json.dumps({**valid_record(run_id, n), **changes})
 

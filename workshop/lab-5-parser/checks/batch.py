@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from workshop.ingest_tools import sqs_event, valid_record
+from workshop.tools.ingest_tools import sqs_event, valid_record
 from workshop.labs.run import ExecutionRun, _environment
 
 LEDGER, IDEMPOTENCY, REJECTIONS = "ledger", "idempotency", "rejections"

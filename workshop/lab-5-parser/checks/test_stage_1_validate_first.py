@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop.ingest_tools import MALFORMED_TEMPLATES
+from workshop.tools.ingest_tools import MALFORMED_TEMPLATES
 
 sys.path.insert(0, str(Path(__file__).parent))
 from batch import Ingest, outcome, record  # noqa: E402

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from workshop.ingest_tools import sqs_event
+from workshop.tools.ingest_tools import sqs_event
 
 sys.path.insert(0, str(Path(__file__).parent))
 from batch import Ingest, outcome, record  # noqa: E402

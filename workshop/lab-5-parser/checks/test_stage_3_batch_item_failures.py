@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop.ingest_tools import MALFORMED_TEMPLATES
+from workshop.tools.ingest_tools import MALFORMED_TEMPLATES
 
 sys.path.insert(0, str(Path(__file__).parent))
 from batch import MAX_RECEIVE_COUNT, Ingest, deliver, describe_error, outcome, record  # noqa: E402
@@ -92,7 +92,7 @@ def test_the_reason_is_findable_by_message_id(delivered):
 @pytest.mark.live
 def test_on_the_stack_only_the_malformed_messages_come_back(lab, live_run):
     from workshop.config import StackConfig, boto3_client
-    from workshop.ingest_tools import resources
+    from workshop.tools.ingest_tools import resources
 
     meta = lab.module
     failures = None

@@ -26,7 +26,7 @@ from typing import Callable
 
 from workshop import registry as function_registry
 from workshop.config import REGION, REPO_ROOT, StackConfig, aws_env, stack_env
-from workshop.function_host.workers import IDLE_EXTRA_WORKER_SECONDS, IDLE_WORKER_SECONDS
+from workshop.host.pool import IDLE_EXTRA_WORKER_SECONDS, IDLE_WORKER_SECONDS
 
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 15.0
@@ -53,7 +53,7 @@ def _emulator_python() -> str:
 def _runner_command(config: StackConfig) -> list[str]:
     # Our launcher of dex-local-runner: same flags, plus recovery of suspended executions after a restart.
     return [
-        sys.executable, "-m", "workshop.durable_runner", "start-server",
+        sys.executable, "-m", "workshop.runner.launcher", "start-server",
         "--host", config.bind_host,
         "--port", str(config.runner_port),
         "--lambda-endpoint", config.host_url,
@@ -85,7 +85,7 @@ SERVICES = (
         health_path="/health",
         command=_runner_command,
         env=lambda c: {},
-        marker="workshop.durable_runner",
+        marker="workshop.runner.launcher",
     ),
     # Tracer segments in over UDP, queries over TCP, one port number. Before the
     # host: an SQS poller may invoke (and trace) as soon as the host is up.
@@ -93,18 +93,18 @@ SERVICES = (
         name="xray-sink",
         port=lambda c: c.xray_port,
         health_path="/health",
-        command=lambda c: [sys.executable, "-m", "workshop.xray_sink"],
+        command=lambda c: [sys.executable, "-m", "workshop.stack.xray_sink"],
         env=lambda c: {},
-        marker="workshop.xray_sink",
+        marker="workshop.stack.xray_sink",
         udp=True,
     ),
     Service(
         name="function-host",
         port=lambda c: c.host_port,
         health_path="/_workshop/health",
-        command=lambda c: [sys.executable, "-m", "workshop.function_host.server"],
+        command=lambda c: [sys.executable, "-m", "workshop.host.server"],
         env=lambda c: {},
-        marker="workshop.function_host.server",
+        marker="workshop.host.server",
     ),
 )
 
@@ -324,7 +324,7 @@ def _write_runner_function_configs(config: StackConfig, registry: dict) -> None:
 def provision_stack(config: StackConfig) -> dict:
     """The template's resources in the emulator, the seed data, and the runner's function configs."""
     from workshop.provision import provision
-    from workshop.seed import seed
+    from workshop.stack.seed import seed
 
     registry = provision(config)
     seed(config, registry)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from workshop.function_host.workers import InvocationOutcome
+from workshop.host.pool import InvocationOutcome
 
 log = logging.getLogger("function_host.logs")
 

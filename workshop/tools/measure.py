@@ -14,7 +14,7 @@ from pathlib import Path
 
 from workshop import stack
 from workshop.config import StackConfig, boto3_client
-from workshop.function_host.workers import IDLE_WORKER_SECONDS
+from workshop.host.pool import IDLE_WORKER_SECONDS
 
 
 def descendants(root: int) -> set[int]:

@@ -1,6 +1,6 @@
 """Run live tests many times in a row, optionally with every core kept busy: rare windows show.
 
-``python -m workshop.repeat --runs 20 [--load] [TEST ...]`` (``make repeat``)
+``python -m workshop.tools.repeat --runs 20 [--load] [TEST ...]`` (``make repeat``)
 runs pytest on the tests once per run, each run in a fresh process with a
 stack of its own, and prints one line per run (passed or failed, the time,
 and the summary lines the tests printed), then the tally.
@@ -70,7 +70,7 @@ def run_once(tests: list[str], timeout_s: float, base_temp: Path) -> tuple[int, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workshop.repeat", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m workshop.tools.repeat", description=__doc__.split("\n\n")[0])
     parser.add_argument("tests", nargs="*", default=[DEFAULT_TEST], help="pytest node ids, run together (default: the ingest reliability check)")
     parser.add_argument("--runs", type=int, default=20, help="how many runs (default 20)")
     parser.add_argument("--load", action="store_true", help="keep every core busy with a spinning process meanwhile")

@@ -10,7 +10,7 @@ back-off, the execution timeout, callback timeouts and heartbeat timeouts, the
 completion event of each execution, and the handler invocation that was in
 flight. The runner has no recovery of its own: after a restart each such
 execution stays RUNNING forever. `recover()` rebuilds that state from the store
-when our launcher (`workshop.durable_runner`) starts the runner.
+when our launcher (`workshop.runner.launcher`) starts the runner.
 
 Why it touches private members
 ------------------------------
@@ -80,7 +80,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-logger = logging.getLogger("workshop.durable_runner")
+logger = logging.getLogger("workshop.runner.launcher")
 
 PINNED_VERSION = "1.4.0"
 ENDPOINT_WAIT_S = 30.0
@@ -169,10 +169,10 @@ def check_internals(runner: Any) -> None:
         problems.append("worker.checkpoint_tasks.CallableTask is missing")
     if problems:
         raise RecoveryUnsupported(
-            f"workshop.durable_runner re-arms timers after a restart using internals of "
+            f"workshop.runner.launcher re-arms timers after a restart using internals of "
             f"aws-durable-execution-sdk-python-testing {PINNED_VERSION}; the installed version "
             f"({_installed_version()}) does not have them: " + "; ".join(problems)
-            + ". Install the pinned version (make env) or update workshop/durable_runner_recovery.py."
+            + ". Install the pinned version (make env) or update workshop/runner/recovery.py."
         )
     if (installed := _installed_version()) != PINNED_VERSION:
         logger.warning("recovery was written against aws-durable-execution-sdk-python-testing %s, found %s: its internals are present, check its behaviour", PINNED_VERSION, installed)

@@ -1,6 +1,6 @@
 """Our launcher for AWS's durable runner, with recovery after a restart.
 
-    python -m workshop.durable_runner start-server --host 127.0.0.1 --port 9014 \\
+    python -m workshop.runner.launcher start-server --host 127.0.0.1 --port 9014 \\
         --lambda-endpoint http://127.0.0.1:3001 --store-type sqlite --store-path P ...
 
 Same flags as `dex-local-runner start-server` (its own argparse is reused), and
@@ -8,11 +8,11 @@ the same WebRunner, built as `cli.CliApp.start_server_command` builds it. Three
 differences:
 
 - After the runner starts and before it serves, every incomplete execution in
-  the store is recovered (workshop/durable_runner_recovery.py says what and why):
+  the store is recovered (workshop/runner/recovery.py says what and why):
   without this, an execution suspended on a wait, a retry, a callback timeout or
   an in-flight invocation stays RUNNING forever after a restart.
 - WORKSHOP_TIME_SCALE=N runs the runner's clock N times faster (every durable
-  timer, callback and heartbeat timeouts included; workshop/durable_runner_timescale.py).
+  timer, callback and heartbeat timeouts included; workshop/runner/timescale.py).
   Unset or 1: no change.
 - The sqlite store's file is held open for the runner's life (keep_store_open):
   the store opens and closes a connection per call, and SQLite checkpoints and
@@ -41,7 +41,7 @@ from aws_durable_execution_sdk_python_testing.runner import WebRunner, WebRunner
 from aws_durable_execution_sdk_python_testing.stores.base import StoreType
 from aws_durable_execution_sdk_python_testing.web.server import WebServiceConfig
 
-from workshop.durable_runner_recovery import (
+from workshop.runner.recovery import (
     HeartbeatLog,
     RecoveryUnsupported,
     check_internals,
@@ -49,9 +49,9 @@ from workshop.durable_runner_recovery import (
     install_heartbeat_log,
     recover,
 )
-from workshop.durable_runner_timescale import install_time_scale
+from workshop.runner.timescale import install_time_scale
 
-logger = logging.getLogger("workshop.durable_runner")
+logger = logging.getLogger("workshop.runner.launcher")
 
 STOP_GRACE_S = 3.0  # a graceful stop that takes longer than this ends with os._exit
 
@@ -65,7 +65,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     signal.signal(signal.SIGTERM, lambda *_: os._exit(1))
 
     def watchdog() -> None:
-        sys.stderr.write(f"workshop.durable_runner: graceful stop took over {STOP_GRACE_S:.0f} s, exiting\n")
+        sys.stderr.write(f"workshop.runner.launcher: graceful stop took over {STOP_GRACE_S:.0f} s, exiting\n")
         sys.stderr.flush()
         os._exit(1)
 
@@ -80,7 +80,7 @@ class RunnerApp(CliApp):
 
     def _create_parsers(self) -> argparse.ArgumentParser:
         parser = argparse.ArgumentParser(
-            prog="python -m workshop.durable_runner",
+            prog="python -m workshop.runner.launcher",
             description="AWS's durable functions local runner (dex-local-runner) that recovers incomplete executions at start.",
         )
         subparsers = parser.add_subparsers(dest="command", help="Available commands", required=True)

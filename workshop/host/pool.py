@@ -139,7 +139,7 @@ class Worker:
         worker_env = dict(env)
         worker_env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "workshop.function_host.worker"],
+            [sys.executable, "-u", "-m", "workshop.host.sandbox"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None,  # goes to the host's own log: import-time noise, C-level writes

@@ -8,7 +8,7 @@ python-testing 1.4.0) cannot do that by itself: `--skip-time` fires waits and
 retry back-offs at once but keeps callback timeouts, heartbeat timeouts and the
 execution timeout on real-time timers, and the PyPI package has no time scale
 (SAM passes DURABLE_EXECUTION_TIME_SCALE to its container image; the 1.4.0
-package does not read it). So our launcher (`workshop.durable_runner`) scales
+package does not read it). So our launcher (`workshop.runner.launcher`) scales
 the runner's one clock:
 
 - ``now()`` runs N times faster than the wall clock, from an anchor. Every
@@ -74,9 +74,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from workshop.durable_runner_recovery import PINNED_VERSION, RecoveryUnsupported, heartbeat_log_path
+from workshop.runner.recovery import PINNED_VERSION, RecoveryUnsupported, heartbeat_log_path
 
-logger = logging.getLogger("workshop.durable_runner")
+logger = logging.getLogger("workshop.runner.launcher")
 
 ENV_VAR = "WORKSHOP_TIME_SCALE"
 CLOCK_TABLE = "workshop_clock"
@@ -180,7 +180,7 @@ def check_internals(runner: Any) -> None:
         raise TimeScaleUnsupported(
             f"{ENV_VAR} scales internals of aws-durable-execution-sdk-python-testing {PINNED_VERSION}; "
             "the installed version does not have them: " + "; ".join(problems)
-            + f". Unset {ENV_VAR}, install the pinned version (make env), or update workshop/durable_runner_timescale.py."
+            + f". Unset {ENV_VAR}, install the pinned version (make env), or update workshop/runner/timescale.py."
         )
 
 

@@ -4,7 +4,7 @@ A handler takes the backend (FunctionHost) and the parsed Call and returns a
 Reply; it never sees the web framework. It may block (a synchronous Invoke
 waits for its execution: it runs in a worker thread) or be a coroutine
 function (the durable API pass-through: it runs on the event loop).
-workshop.function_host.server turns ROUTES into the ASGI app.
+workshop.host.server turns ROUTES into the ASGI app.
 
   POST /2015-03-31/functions/{name}/invocations   Invoke
        - marked by the runner (X-Dex-Handler-Invoke: true): run the handler once
@@ -25,10 +25,10 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from workshop.function_host import errors
-from workshop.function_host.backend import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, FunctionHost, split_function_name
-from workshop.function_host.errors import AwsError
-from workshop.function_host.runner_client import json_or_text
+from workshop.host import errors
+from workshop.host.backend import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, FunctionHost, split_function_name
+from workshop.host.errors import AwsError
+from workshop.host.runner_client import json_or_text
 
 _CALLBACK_PATH = re.compile(r"^/2025-12-01/durable-execution-callbacks/(?P<id>[^/]+)/(succeed|fail|heartbeat)$")
 # what the runner needs of a client's request (it checks none of the SigV4 headers, but they cost nothing to keep)

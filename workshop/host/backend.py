@@ -1,6 +1,6 @@
 """Everything behind the function host's endpoint: the functions, their workers, executions, pollers.
 
-The HTTP layer (workshop.function_host.routes) only parses a request and
+The HTTP layer (workshop.host.routes) only parses a request and
 calls one method here; this module owns the state: the registry the
 provisioner writes, the worker pool, the invocation index, the pollers.
 """
@@ -20,13 +20,13 @@ from typing import Any
 
 from workshop import registry
 from workshop.config import ACCOUNT_ID, REGION, StackConfig, aws_env, boto3_client
-from workshop.function_host import errors
-from workshop.function_host.errors import AwsError
-from workshop.function_host.esm import InFlightBatches, SqsPoller
-from workshop.function_host.logsink import LogSink, framed_lines
-from workshop.function_host.runner_client import RunnerClient, json_or_text
-from workshop.function_host.tracing import emit_function_segment, trace_header
-from workshop.function_host.workers import InvocationOutcome, TooManyRequests, WorkerPool
+from workshop.host import errors
+from workshop.host.errors import AwsError
+from workshop.host.esm import InFlightBatches, SqsPoller
+from workshop.host.logsink import LogSink, framed_lines
+from workshop.host.runner_client import RunnerClient, json_or_text
+from workshop.host.tracing import emit_function_segment, trace_header
+from workshop.host.pool import InvocationOutcome, TooManyRequests, WorkerPool
 
 log = logging.getLogger("function_host")
 

@@ -167,11 +167,11 @@ def send_records(config: StackConfig, bodies: list[str], queue_url: str | None =
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m workshop.ingest_tools --count N [--duplicates P] [--malformed P]``: send to the local stack."""
+    """``python -m workshop.tools.ingest_tools --count N [--duplicates P] [--malformed P]``: send to the local stack."""
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m workshop.ingest_tools", description="Send business records to the local stack's ingest queue."
+        prog="python -m workshop.tools.ingest_tools", description="Send business records to the local stack's ingest queue."
     )
     parser.add_argument("--count", type=int, default=20, help="messages to send (default 20)")
     parser.add_argument("--duplicates", type=float, default=0.0, help="share of exact duplicates, 0-1")

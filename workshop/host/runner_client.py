@@ -22,7 +22,7 @@ from typing import Any
 
 import h11
 
-from workshop.function_host.errors import AwsError
+from workshop.host.errors import AwsError
 
 
 @dataclass(frozen=True)

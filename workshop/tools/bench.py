@@ -20,13 +20,13 @@ Figures:
   service's handler), its time divided by the same SQS batches run one by one
   in-process under DurableFunctionTestRunner with the in-memory fakes (the
   floor), and beside a benchmark-only variant without idempotency (see
-  workshop/bench_variants/) on the live stack;
+  workshop/tools/bench_variants/) on the live stack;
 - each lab's checks against its solution (workshop.labs.checks.run_checks),
   and its `make lab-N` end to end, warm (LAB_TARGET=solution on the private
   stack): the total, the shares of start-up, live run and checks, and the
   total divided by the checks alone;
 - the stack's total RSS idle, after the whole run, and 60 s after the last
-  workload (workshop.measure's process-tree RSS; the host retires idle workers);
+  workload (workshop.tools.measure's process-tree RSS; the host retires idle workers);
 - `make demo` in a fresh clone of HEAD with the package cache warm.
 """
 
@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 from workshop import stack
 from workshop import registry as function_registry
 from workshop.config import REPO_ROOT, StackConfig, boto3_client, stack_env
-from workshop.measure import stack_rss_mb
+from workshop.tools.measure import stack_rss_mb
 
 if TYPE_CHECKING:
     from workshop.labs.model import Lab
@@ -63,7 +63,7 @@ BENCHMARKS_PATH = REPO_ROOT / "docs" / "BENCHMARKS.md"
 BENCHMARKS_JSON_PATH = REPO_ROOT / "docs" / "benchmarks.json"
 README_PATH = REPO_ROOT / "README.md"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
-VARIANTS = REPO_ROOT / "workshop" / "bench_variants"
+VARIANTS = REPO_ROOT / "workshop" / "tools" / "bench_variants"
 SAGA_RUNS = 5
 API_CALLS = 200
 API_WARMUP_CALLS = 10
@@ -284,7 +284,7 @@ def _queue_drained(sqs: Any, url: str) -> bool:
 
 def _drain(config: StackConfig, function: str, bodies: list[str], label: str) -> float:
     """Fill a new queue, map it to `function`, and time until the queue is empty."""
-    from workshop.ingest_tools import send_records
+    from workshop.tools.ingest_tools import send_records
 
     sqs = boto3_client("sqs", config)
     # Long enough that no batch is delivered twice however slow the machine: both variants do the same work.
@@ -305,7 +305,7 @@ def _drain(config: StackConfig, function: str, bodies: list[str], label: str) ->
 
 
 def _ledger_writes(config: StackConfig, prefix: str) -> dict[str, int]:
-    from workshop.ingest_tools import resources
+    from workshop.tools.ingest_tools import resources
 
     dynamodb = boto3_client("dynamodb", config)
     writes = {}
@@ -322,7 +322,7 @@ def template_mapping(config: StackConfig) -> dict[str, Any]:
 
 def ingest_live(config: StackConfig, label: str, report: Report) -> tuple[float, list[str]]:
     """1,000 records through one variant's queue on the live stack: the seconds, and the bodies sent."""
-    from workshop.ingest_tools import make_workload
+    from workshop.tools.ingest_tools import make_workload
 
     function = f"bench-ingest-{label.replace('_', '-')}"
     function_registry.register_copy(config, function, str(VARIANTS / f"ingest_{label}"), "ingest", {})
@@ -347,7 +347,7 @@ def ingest_live(config: StackConfig, label: str, report: Report) -> tuple[float,
 
 def sqs_batches(bodies: list[str], batch_size: int) -> list[dict[str, Any]]:
     """The SQS events the poller would send for these bodies: batch_size records each, in order."""
-    from workshop.ingest_tools import sqs_event
+    from workshop.tools.ingest_tools import sqs_event
 
     return [sqs_event(bodies[start : start + batch_size]) for start in range(0, len(bodies), batch_size)]
 
@@ -392,7 +392,7 @@ def ingest_in_process(events: list[dict[str, Any]]) -> float:
 
 
 def bench_ingest(config: StackConfig, report: Report) -> None:
-    from workshop.ingest_tools import make_workload
+    from workshop.tools.ingest_tools import make_workload
 
     live_s, bodies = ingest_live(config, "with_idempotency", report)
     plain_s, _ = ingest_live(config, "without_idempotency", report)
@@ -565,7 +565,7 @@ def write_results(text: str, figures: dict[str, Any]) -> None:
     profile = kept_profile(BENCHMARKS_PATH.read_text(encoding="utf-8")) if BENCHMARKS_PATH.exists() else ""
     BENCHMARKS_PATH.write_text(
         "# Benchmarks\n\n"
-        "Written by `make bench` (workshop/bench.py); each figure is measured in the same run as its baseline,\n"
+        "Written by `make bench` (workshop/tools/bench.py); each figure is measured in the same run as its baseline,\n"
         "on a private stack on 127.0.0.1. Rerun it on your machine to compare. The figures alone, for a script\n"
         "comparing two runs, are in `docs/benchmarks.json` (a null says in the notes why it was not measured).\n\n"
         "- **durable API call**: `ListDurableExecutionsByFunction` through the function host (which forwards it)\n"
@@ -576,7 +576,7 @@ def write_results(text: str, figures: dict[str, Any]) -> None:
         "  the queue is empty (batches of 10, two pollers, as the template's mapping). Against the floor: the same\n"
         "  SQS batches, one execution each, run one after another in-process under `DurableFunctionTestRunner`\n"
         "  with the fakes (ratio of times). Against idempotency off: a benchmark-only copy of the handler\n"
-        "  without Powertools Idempotency (`workshop/bench_variants/`), on the live stack the same way.\n"
+        "  without Powertools Idempotency (`workshop/tools/bench_variants/`), on the live stack the same way.\n"
         "- **labs**: each lab's stage checks against its solution, in a pytest subprocess; then its `make lab-N`\n"
         "  end to end (the Makefile's command with `LAB_TARGET=solution`, pointed at the bench's stack, which is\n"
         "  up: warm), split into start-up (Python, imports, `make up` finding the stack running), the live run\n"
@@ -608,7 +608,7 @@ def run_on_private_stack(report: Report) -> None:
             start_s = time.perf_counter() - started
             report.add("stack start to healthy, empty state (incl. provisioning)", f"{start_s:.2f} s", "", "")
             report.figure("stack_start_s", start_s)
-            time.sleep(1.0)  # let start-up allocations settle, as workshop.measure does
+            time.sleep(1.0)  # let start-up allocations settle, as workshop.tools.measure does
             idle = sum(stack_rss_mb(config).values())
             report.figure("rss_idle_mb", idle)
             _say(f"durable API calls, through the host and to the runner ({API_CALLS} each)...")
@@ -625,7 +625,7 @@ def run_on_private_stack(report: Report) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workshop.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m workshop.tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--no-demo", action="store_true", help="skip the fresh clone's `make demo`")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md, docs/benchmarks.json and README.md alone")
     args = parser.parse_args(argv)

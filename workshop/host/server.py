@@ -1,4 +1,4 @@
-"""The function host's HTTP endpoint: ROUTES (workshop.function_host.routes) served by Starlette on uvicorn.
+"""The function host's HTTP endpoint: ROUTES (workshop.host.routes) served by Starlette on uvicorn.
 
 Why Starlette on uvicorn rather than http.server: the SDK's checkpoints all
 pass through here, several per step, and http.server wrote a reply's headers
@@ -34,9 +34,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from workshop.config import StackConfig
-from workshop.function_host.backend import FunctionHost
-from workshop.function_host.errors import AwsError
-from workshop.function_host.routes import ROUTES, Call, Operation, Reply, unknown_operation
+from workshop.host.backend import FunctionHost
+from workshop.host.errors import AwsError
+from workshop.host.routes import ROUTES, Call, Operation, Reply, unknown_operation
 
 log = logging.getLogger("function_host")
 

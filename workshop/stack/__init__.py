@@ -1,0 +1,46 @@
+"""The local stack: its processes started and stopped by pid (processes.py), the seed data
+(seed.py), and the X-Ray sink it runs (xray_sink.py).
+
+`from workshop import stack` gives the lifecycle the tools, labs and tests use;
+`python -m workshop.stack up|down|status|logs|run-service|provision` is the command.
+"""
+
+from workshop.stack.processes import (
+    SERVICES,
+    Service,
+    StackError,
+    down,
+    free_port,
+    healthy,
+    logs,
+    port_free,
+    port_owner,
+    private_config,
+    provision_stack,
+    run_service,
+    running_pid,
+    service_url,
+    status,
+    up,
+    worker_lines,
+)
+
+__all__ = [
+    "SERVICES",
+    "Service",
+    "StackError",
+    "down",
+    "free_port",
+    "healthy",
+    "logs",
+    "port_free",
+    "port_owner",
+    "private_config",
+    "provision_stack",
+    "run_service",
+    "running_pid",
+    "service_url",
+    "status",
+    "up",
+    "worker_lines",
+]
