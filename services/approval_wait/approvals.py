@@ -23,7 +23,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from approval_wait import clients, settings
+from _shared import clients
+
+from approval_wait import settings
 
 PENDING = "PENDING"
 ESCALATED = "ESCALATED"

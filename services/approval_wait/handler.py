@@ -37,7 +37,6 @@ the outcome metric after the last suspension (each once per execution).
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -48,10 +47,11 @@ from aws_durable_execution_sdk_python import (
     StepContext,
     durable_execution,
 )
-from aws_durable_execution_sdk_python.config import CallbackConfig, Duration, JitterStrategy, StepConfig
-from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
+from aws_durable_execution_sdk_python.config import CallbackConfig, Duration, StepConfig
 from aws_lambda_powertools.metrics import MetricUnit
 
+from _shared.answers import answer_as_dict
+from _shared.retries import step_retry
 from approval_wait import approvals, notification, policy
 from approval_wait.models import Expense, InvalidExpenseError, parse_expense
 from approval_wait.observability import annotate_execution, logger, metrics, tracer
@@ -72,16 +72,7 @@ REJECTION_TYPE = "ExpenseRejected"
 
 _OUTCOME_METRIC = {Status.APPROVED: "ExpenseApproved", Status.REJECTED: "ExpenseRejected"}
 
-# Reading a parameter or writing the table: a few quick retries, no jitter (readable histories).
-step_retry = create_retry_strategy(
-    RetryStrategyConfig(
-        max_attempts=3,
-        initial_delay=Duration.from_seconds(1),
-        max_delay=Duration.from_seconds(10),
-        backoff_rate=2,
-        jitter_strategy=JitterStrategy.NONE,
-    )
-)
+# Reading a parameter or writing the table: the shared few quick retries (_shared.retries).
 STEP_CONFIG = StepConfig(retry_strategy=step_retry)
 
 
@@ -96,17 +87,9 @@ def load_policy(context: DurableContext) -> dict[str, Any]:
     return context.step(run, name=LOAD_POLICY_STEP, config=STEP_CONFIG)
 
 
-def _decode(result: Any) -> dict[str, Any]:
-    """The approver's answer as a dict; a person may send any JSON, or plain text."""
-    if isinstance(result, dict):
-        return result
-    if isinstance(result, str | bytes) and result:
-        try:
-            decoded = json.loads(result)
-        except json.JSONDecodeError:
-            return {"comment": result if isinstance(result, str) else result.decode(errors="replace")}
-        return decoded if isinstance(decoded, dict) else {"comment": str(decoded)}
-    return {}
+def decode_answer(result: Any) -> dict[str, Any]:
+    """The approver's answer as a dict; a person may send any JSON, or plain text (kept as a comment)."""
+    return answer_as_dict(result, "comment", scalars_as_text=True)
 
 
 def ask(
@@ -167,7 +150,7 @@ def ask(
     context.step(announce, name=NOTIFY_STEP if first else ESCALATE_STEP, config=STEP_CONFIG)
 
     try:
-        answer = _decode(callback.result())
+        answer = decode_answer(callback.result())
     except CallbackExternalError as error:
         return {"stage": stage, "answer": "rejected", "approver": None, "detail": error.message}
     except CallbackTimeoutError as error:

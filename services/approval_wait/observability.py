@@ -17,12 +17,11 @@ Nothing here ever receives the notification secret: it is read and used inside
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
-from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from _shared.observability import execution_annotator, execution_arn_of  # noqa: F401 - execution_arn_of: for the labs
 
 DEFAULT_SERVICE = "approval-wait"
 DEFAULT_NAMESPACE = "Workshop"
@@ -34,21 +33,6 @@ tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE, service=SERVICE)
 
 
-def execution_arn_of(event: Any) -> str | None:
-    """The durable execution ARN: Lambda sends an envelope dict, the test runner an object."""
-    if isinstance(event, dict):
-        return event.get("DurableExecutionArn")
-    return getattr(event, "durable_execution_arn", None)
-
-
-def annotate_execution(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """Put ``execution_arn`` on the invocation's handler subsegment (goes above ``@durable_execution``)."""
-
-    @functools.wraps(handler)
-    def wrapper(event: Any, context: Any) -> Any:
-        arn = execution_arn_of(event)
-        if arn:
-            tracer.put_annotation(key="execution_arn", value=arn)
-        return handler(event, context)
-
-    return wrapper
+# The execution ARN on each invocation's handler subsegment (_shared.observability says why outside
+# the durable handler): goes between @tracer.capture_lambda_handler and @durable_execution.
+annotate_execution = execution_annotator(tracer)

@@ -32,42 +32,22 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 
-from approval_wait import clients, settings
+from _shared import parameters
+
+from approval_wait import settings
 
 # How long a warm execution environment may reuse a parameter or the secret (seconds).
 POLICY_MAX_AGE = 300
-
-_ssm_provider: SSMProvider | None = None
-_secrets_provider: SecretsProvider | None = None
-
 
 class PolicyError(ValueError):
     """A policy parameter is missing or malformed (the step fails and is retried)."""
 
 
-def _ssm() -> SSMProvider:
-    """A Powertools SSM provider on the client from ``clients`` (so tests can fake SSM)."""
-    global _ssm_provider
-    ssm = clients.client("ssm")
-    if _ssm_provider is None or _ssm_provider.client is not ssm:
-        _ssm_provider = SSMProvider(boto3_client=ssm)
-    return _ssm_provider
-
-
-def _secrets() -> SecretsProvider:
-    global _secrets_provider
-    secretsmanager = clients.client("secretsmanager")
-    if _secrets_provider is None or _secrets_provider.client is not secretsmanager:
-        _secrets_provider = SecretsProvider(boto3_client=secretsmanager)
-    return _secrets_provider
-
-
 def threshold(fresh: bool = False) -> Decimal:
     """The approval threshold. ``fresh=True`` bypasses the cache (use it after a wait)."""
     name = settings.threshold_param()
-    raw = _ssm().get(name, max_age=POLICY_MAX_AGE, force_fetch=fresh)
+    raw = parameters.ssm().get(name, max_age=POLICY_MAX_AGE, force_fetch=fresh)
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
@@ -98,7 +78,7 @@ class WaitPolicy:
 def wait_policy() -> WaitPolicy:
     """The wait durations from the JSON SSM parameter, validated."""
     name = settings.timeouts_param()
-    raw: Any = _ssm().get(name, max_age=POLICY_MAX_AGE)
+    raw: Any = parameters.ssm().get(name, max_age=POLICY_MAX_AGE)
     try:
         data = json.loads(raw) if isinstance(raw, str | bytes) else raw
         policy = WaitPolicy(
@@ -115,7 +95,7 @@ def wait_policy() -> WaitPolicy:
 
 def notification_token() -> str:
     """The approver-notification token. Only ``notification.sign`` may call this."""
-    value = _secrets().get(settings.notification_secret(), max_age=POLICY_MAX_AGE)
+    value = parameters.secrets().get(settings.notification_secret(), max_age=POLICY_MAX_AGE)
     if isinstance(value, bytes):
         value = value.decode()
     if not value:

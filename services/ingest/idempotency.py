@@ -42,7 +42,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-from ingest import clients, settings
+from _shared import clients
+
+from ingest import settings
 
 KEY = "record_id"
 BUSINESS_FIELDS = "[account_id, amount, currency, occurred_at]"

@@ -18,7 +18,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ingest import clients, settings
+from _shared import clients
+
+from ingest import settings
 
 _FIELDS = (
     "account_id", "amount", "currency", "occurred_at", "amount_eur", "fx_rate", "band",

@@ -14,7 +14,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest import clients, settings
+from _shared import clients
+
+from ingest import settings
 from ingest.models import Rejected
 
 

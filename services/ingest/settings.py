@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 
+from _shared.settings import MissingSettingError  # noqa: F401 - raised by every setting below; callers catch it from here
+from _shared.settings import required as _required
+
 # Seven days. Must outlast every way a duplicate can arrive: the queue keeps a
 # message for MessageRetentionPeriod (four days in the template), and a
 # producer retrying a send may repeat a record a little later still.
@@ -16,17 +19,6 @@ DEFAULT_IDEMPOTENCY_SECONDS = 7 * 24 * 3600
 
 # How long the reason for a rejected message is kept: the DLQ's retention (14 days).
 REJECTION_RETENTION_SECONDS = 14 * 24 * 3600
-
-
-class MissingSettingError(RuntimeError):
-    """A required environment variable is not set."""
-
-
-def _required(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise MissingSettingError(f"environment variable {name} is not set")
-    return value
 
 
 def ledger_table() -> str:

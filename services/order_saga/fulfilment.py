@@ -32,9 +32,11 @@ from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, StepContext
 from aws_durable_execution_sdk_python.config import CallbackConfig, Duration, StepConfig
-from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-from order_saga import clients, settings
+from _shared import clients, parameters
+from _shared.answers import answer_as_dict
+
+from order_saga import settings
 from order_saga.models import Order
 from order_saga.observability import tracer
 from order_saga.retries import step_retry
@@ -46,23 +48,13 @@ NOTIFY_STEP = "notify-warehouse"
 # A warm execution environment may reuse a value this long (seconds).
 PARAMETER_MAX_AGE = 60
 
-_provider: SSMProvider | None = None
-
-
-def _ssm() -> SSMProvider:
-    """A Powertools SSM provider on the client from ``clients`` (so tests can fake SSM)."""
-    global _provider
-    ssm = clients.client("ssm")
-    if _provider is None or _provider.client is not ssm:
-        _provider = SSMProvider(boto3_client=ssm)
-    return _provider
 
 
 @tracer.capture_method
 def warehouse_timeout_seconds() -> int:
     """The callback timeout from SSM, validated (a whole number of seconds, at least 1)."""
     name = settings.warehouse_timeout_param()
-    raw = _ssm().get(name, max_age=PARAMETER_MAX_AGE)
+    raw = parameters.ssm().get(name, max_age=PARAMETER_MAX_AGE)
     try:
         seconds = int(str(raw).strip())
     except ValueError:
@@ -91,15 +83,7 @@ def hand_over(callback_id: str, order: Order) -> dict[str, Any]:
 
 def _decode(result: Any) -> dict[str, Any]:
     """The warehouse's answer as a dict; a human may send any JSON, or plain text."""
-    if isinstance(result, dict):
-        return result
-    if isinstance(result, str | bytes) and result:
-        try:
-            decoded = json.loads(result)
-        except json.JSONDecodeError:
-            return {"message": result if isinstance(result, str) else result.decode(errors="replace")}
-        return decoded if isinstance(decoded, dict) else {"message": decoded}
-    return {}
+    return answer_as_dict(result, "message", scalars_as_text=False)
 
 
 def await_warehouse(context: DurableContext, order: Order) -> dict[str, Any]:

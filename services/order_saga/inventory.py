@@ -23,7 +23,9 @@ from typing import Any, TypedDict
 
 from botocore.exceptions import ClientError
 
-from order_saga import clients, settings
+from _shared import clients
+
+from order_saga import settings
 from order_saga.models import OrderItem
 from order_saga.observability import tracer
 

@@ -30,12 +30,11 @@ Durable-function rules that apply to these objects (see the Powertools page
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
-from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from _shared.observability import execution_annotator, execution_arn_of  # noqa: F401 - execution_arn_of: for the labs
 
 DEFAULT_SERVICE = "order-saga"
 DEFAULT_NAMESPACE = "Workshop"
@@ -52,33 +51,6 @@ metrics = Metrics(
 )
 
 
-def execution_arn_of(event: Any) -> str | None:
-    """The durable execution ARN from what Lambda passes to a durable function.
-
-    Lambda sends the durable invocation envelope (a dict with
-    ``DurableExecutionArn``); the in-process test runner passes an object with
-    ``durable_execution_arn``.
-    """
-    if isinstance(event, dict):
-        return event.get("DurableExecutionArn")
-    return getattr(event, "durable_execution_arn", None)
-
-
-def annotate_execution(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """Annotate the invocation's ``## handler`` subsegment with the execution ARN.
-
-    Goes between ``@tracer.capture_lambda_handler`` and ``@durable_execution``:
-    it runs on the invocation's own thread, inside the handler subsegment, and
-    sees the envelope before the SDK unwraps it. Every invocation of one
-    execution (first run and replays) carries the same ``execution_arn``
-    annotation, so one X-Ray query finds them all.
-    """
-
-    @functools.wraps(handler)
-    def wrapper(event: Any, context: Any) -> Any:
-        arn = execution_arn_of(event)
-        if arn:
-            tracer.put_annotation(key="execution_arn", value=arn)
-        return handler(event, context)
-
-    return wrapper
+# The execution ARN on each invocation's handler subsegment (_shared.observability says why outside
+# the durable handler): goes between @tracer.capture_lambda_handler and @durable_execution.
+annotate_execution = execution_annotator(tracer)

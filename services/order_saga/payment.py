@@ -39,7 +39,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import ConfigDict, Field
 
-from order_saga import clients, settings
+from _shared import clients
+
+from order_saga import settings
 from order_saga.errors import PaymentDeclinedError, PaymentStateError, PaymentTransientError
 from order_saga.models import Identifier
 from order_saga.observability import logger, tracer

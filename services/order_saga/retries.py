@@ -23,9 +23,10 @@ from aws_durable_execution_sdk_python.retries import (
     create_retry_strategy,
 )
 
+from _shared.retries import RetryStrategy
+from _shared.retries import step_retry as shared_step_retry
 from order_saga.errors import PaymentTransientError, error_name
 
-RetryStrategy = Callable[[Exception, int], RetryDecision]
 
 # Up to 5 charge attempts: 4 transient failures still end in a charge.
 PAYMENT_MAX_ATTEMPTS = 5
@@ -58,16 +59,8 @@ compensation_retry: RetryStrategy = create_retry_strategy(
     )
 )
 
-# Ordinary steps (read a parameter, hand an order to the warehouse): a few quick retries.
-step_retry: RetryStrategy = create_retry_strategy(
-    RetryStrategyConfig(
-        max_attempts=3,
-        initial_delay=Duration.from_seconds(1),
-        max_delay=Duration.from_seconds(10),
-        backoff_rate=2,
-        jitter_strategy=JitterStrategy.NONE,
-    )
-)
+# Ordinary steps (read a parameter, hand an order to the warehouse): the shared few quick retries.
+step_retry = shared_step_retry
 
 
 def reservation_retry(error: Exception, attempts_made: int) -> RetryDecision:

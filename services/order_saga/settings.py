@@ -11,18 +11,8 @@ version, so reading them in replayed code returns the same value every time.
 
 from __future__ import annotations
 
-import os
-
-
-class MissingSettingError(RuntimeError):
-    """A required environment variable is not set."""
-
-
-def _required(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise MissingSettingError(f"environment variable {name} is not set")
-    return value
+from _shared.settings import MissingSettingError  # noqa: F401 - raised by every setting below; callers catch it from here
+from _shared.settings import required as _required
 
 
 def inventory_table() -> str:

@@ -1,6 +1,6 @@
 """Shared fixtures for unit tests: in-process fakes of the AWS clients the services use.
 
-No network, no emulator: ``order_saga.clients.use_factory`` makes every
+No network, no emulator: ``_shared.clients.use_factory`` makes every
 ``clients.client(name)`` return one of the fakes in ``workshop.testing.fakes``.
 """
 
@@ -18,7 +18,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Workshop")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "order-saga")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
-from order_saga import clients  # noqa: E402
+from _shared import clients  # noqa: E402
 
 from workshop.testing.fakes import FakeAWS, FakeDynamoDB, FakeLambda, FakeSSM  # noqa: E402,F401
 

@@ -23,7 +23,7 @@ import pytest
 from aws_durable_execution_sdk_python.execution import InvocationStatus
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestResult, DurableFunctionTestRunner
 
-from approval_wait import clients as approval_clients
+from _shared import clients as approval_clients
 from approval_wait import handler, notification
 from approval_wait.observability import metrics
 from workshop.testing.fakes import FakeAWS

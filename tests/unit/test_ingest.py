@@ -28,7 +28,9 @@ from aws_durable_execution_sdk_python_testing.runner import (
 )
 from botocore.exceptions import ClientError
 
-from ingest import clients, enrichment, handler, idempotency, models
+from _shared import clients
+
+from ingest import enrichment, handler, idempotency, models
 from workshop.tools.ingest_tools import MALFORMED_TEMPLATES, make_workload, sqs_event, valid_record
 
 LEDGER, IDEMPOTENCY, REJECTIONS = "ledger", "idempotency", "rejections"

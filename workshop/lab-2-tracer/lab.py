@@ -43,7 +43,7 @@ STAGES = [
         "X-Ray holds only Lambda's facade segment, and the execution fails with "
         "FacadeSegmentMutationException. Put a decorator between @tracer.capture_lambda_handler and "
         "@durable_execution that annotates from the envelope: `from order_saga.observability import "
-        "annotate_execution` (read it: a few lines).",
+        "annotate_execution` (read it in services/_shared/observability.py: a few lines).",
     ),
     Stage(
         3,

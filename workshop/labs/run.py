@@ -101,7 +101,8 @@ def run_in_process(
     (the run is then RUNNING): what a still-waiting execution has emitted.
     """
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
-    from order_saga import clients, payment, warehouse
+    from _shared import clients
+    from order_saga import payment, warehouse
     from order_saga.seed import seed_inventory
 
     from workshop.labs.capture import capture_log_lines, per_invocation

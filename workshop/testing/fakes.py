@@ -1,7 +1,7 @@
 """In-process fakes of the AWS clients the services use: no network, no emulator.
 
 Shared by the unit tests and the labs' stage checks (both install them with
-``order_saga.clients.use_factory``), so a lab's behaviour checks run in
+``_shared.clients.use_factory``), so a lab's behaviour checks run in
 seconds under ``DurableFunctionTestRunner``.
 
 - ``FakeDynamoDB``: put_item / get_item / update_item with the subset of the

@@ -360,7 +360,7 @@ def ingest_in_process(events: list[dict[str, Any]]) -> float:
     timed, not building the fakes; the ledger must hold every record once.
     """
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
-    from ingest import clients
+    from _shared import clients
     from ingest.handler import lambda_handler
 
     from workshop.labs.capture import capture_log_lines

@@ -7,7 +7,7 @@
   it would wrap the handler body, which the SDK suspends by raising an
   exception through it: every suspended invocation would be recorded as a
   fault (SuspendExecution).
-- Stage 2: `@annotate_execution` (from services/order_saga/observability.py)
+- Stage 2: `@annotate_execution` (order_saga.observability; the decorator is services/_shared/observability.py)
   sits between the two. It runs on Lambda's thread inside `## lambda_handler`
   and reads the execution ARN from the durable invocation envelope, so every
   invocation of one execution carries the same `execution_arn` annotation and

@@ -132,7 +132,7 @@ class IngestQueue:
 def ingest_queue(handler: Callable[[Any, Any], Any]) -> Iterator[IngestQueue]:
     """Fresh fakes (empty tables) for one scenario; the handler runs as the ingest function."""
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
-    from ingest import clients
+    from _shared import clients
 
     fake = FakeAWS()
     clients.use_factory(fake.client)

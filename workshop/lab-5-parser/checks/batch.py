@@ -69,7 +69,7 @@ class Ingest:
 
     def __enter__(self) -> Ingest:
         from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
-        from ingest import clients
+        from _shared import clients
 
         from workshop.testing.fakes import FakeAWS
 
@@ -82,7 +82,7 @@ class Ingest:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        from ingest import clients
+        from _shared import clients
 
         self._runner.close()
         clients.use_factory(None)

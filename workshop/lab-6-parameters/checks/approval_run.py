@@ -79,7 +79,7 @@ class Harness:
 
     def new_environment(self) -> None:
         """What AWS does to a replay days later: run it in a new execution environment (empty caches)."""
-        from approval_wait import clients
+        from _shared import clients
 
         clients.use_factory(lambda name: _FreshClient(self.fake.client(name)))
 
@@ -127,7 +127,7 @@ class Harness:
 @contextmanager
 def approval_environment(handler: Callable[[Any, Any], Any], lab: Any) -> Iterator[Harness]:
     """Fakes wired into approval_wait.clients, the lab's parameters and a fresh token, log capture on."""
-    from approval_wait import clients
+    from _shared import clients
     from approval_wait.observability import metrics
 
     THRESHOLD_PARAM, TIMEOUTS_PARAM = lab.module.THRESHOLD_PARAM, lab.module.TIMEOUTS_PARAM  # noqa: N806

@@ -26,7 +26,8 @@ from aws_durable_execution_sdk_python import (
 from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
 from aws_lambda_powertools.metrics import MetricUnit
 
-from approval_wait import approvals, clients, notification, settings
+from _shared import clients
+from approval_wait import approvals, notification, settings
 from approval_wait.handler import (
     APPROVAL_CALLBACK,
     APPROVER,
@@ -39,7 +40,7 @@ from approval_wait.handler import (
     STEP_CONFIG,
     record_outcome,
 )
-from approval_wait.handler import _decode as decode_answer
+from approval_wait.handler import decode_answer
 from approval_wait.models import Expense, parse_expense
 from approval_wait.observability import annotate_execution, logger, metrics, tracer
 from approval_wait.outcome import ApprovalOutcome, Reason, Status

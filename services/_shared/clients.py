@@ -1,4 +1,4 @@
-"""The one place the services create AWS clients (order_saga, ingest and approval_wait use it).
+"""The one place the services create AWS clients (order_saga, ingest and approval_wait import it as ``_shared.clients``).
 
 Why a module of its own: every AWS call goes through ``client(name)``, so unit
 tests and the labs' checks swap in in-process fakes with ``use_factory(...)``
