@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from helpers import business_records  # noqa: E402
+from helpers import business_records
 
 
 def test_business_messages_are_json_with_service_and_lambda_context(in_process_run):

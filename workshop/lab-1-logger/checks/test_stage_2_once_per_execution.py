@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from helpers import BUSINESS_MESSAGES, business_records  # noqa: E402
+from helpers import BUSINESS_MESSAGES, business_records
 
 
 def _check_once(run) -> None:

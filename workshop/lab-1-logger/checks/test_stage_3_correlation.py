@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from helpers import handler_records  # noqa: E402
+from helpers import handler_records
 
 
 def test_every_line_carries_the_execution_arn(in_process_run):

@@ -8,16 +8,14 @@ an X-Ray receiver on a free UDP port in this process, and the Lambda variables.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tracing import TracedRun, UdpReceiver, lambda_mode_env, run_traced_in_process, run_traced_live  # noqa: E402
+from tracing import TracedRun, UdpReceiver, lambda_mode_env, run_traced_in_process, run_traced_live
 
-from workshop.labs.model import Lab, load_lab  # noqa: E402
+from workshop.labs.model import Lab, load_lab
 from workshop.labs.pytest_plugin import lab_handler, target  # noqa: E402, F401
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")

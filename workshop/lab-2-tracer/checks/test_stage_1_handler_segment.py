@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tracing import HANDLER_SUBSEGMENT, check_succeeded, expect, fault_of, handler_spans  # noqa: E402
+from tracing import HANDLER_SUBSEGMENT, check_succeeded, expect, fault_of, handler_spans
 
 
 def test_one_lambda_handler_subsegment_per_invocation_without_fault(traced_run):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tracing import HANDLER_SUBSEGMENT, check_succeeded, expect, handler_spans  # noqa: E402
+from tracing import HANDLER_SUBSEGMENT, check_succeeded, expect, handler_spans
 
 
 def _check(traced) -> None:

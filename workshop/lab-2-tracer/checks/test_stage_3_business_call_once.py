@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tracing import BUSINESS_CALL, business_spans, check_succeeded, expect  # noqa: E402
+from tracing import BUSINESS_CALL, business_spans, check_succeeded, expect
 
 
 def _check(traced) -> None:

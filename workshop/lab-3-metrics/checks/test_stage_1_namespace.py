@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from emf import metric_points  # noqa: E402
+from emf import metric_points
 
 
 def test_every_metric_has_namespace_workshop_and_service_dimension(in_process_run):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from emf import totals  # noqa: E402
+from emf import totals
 
 
 def _check(run) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from emf import metric_points, totals  # noqa: E402
+from emf import metric_points, totals
 
 
 def _outcome_like(name: str) -> bool:

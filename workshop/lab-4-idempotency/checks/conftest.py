@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from workshop.labs.model import Lab, load_lab
 from workshop.labs.pytest_plugin import lab_handler, target  # noqa: F401
 
-sys.path.insert(0, str(Path(__file__).parent))
 
 # Replays that add no metric make Powertools warn "No application metrics to publish".
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")

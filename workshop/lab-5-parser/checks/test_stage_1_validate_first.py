@@ -9,15 +9,12 @@ a batch that fails half-way has already written its first records.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
 from workshop.tools.ingest_tools import MALFORMED_TEMPLATES
 
-sys.path.insert(0, str(Path(__file__).parent))
-from batch import Ingest, outcome, record  # noqa: E402
+from batch import Ingest, outcome, record
 
 BAD_RECORD_ID = "t-bad-2"  # what the templates' readable record ids become
 # The first failures shown are the two lessons: a batch that fails half-way, a bad record posted.

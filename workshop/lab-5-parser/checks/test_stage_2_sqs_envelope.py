@@ -10,13 +10,10 @@ validation error that names the field, and nothing is written.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 from workshop.tools.ingest_tools import sqs_event
 
-sys.path.insert(0, str(Path(__file__).parent))
-from batch import Ingest, outcome, record  # noqa: E402
+from batch import Ingest, outcome, record
 
 
 def test_a_broken_envelope_fails_the_batch_before_any_step(lab_handler):

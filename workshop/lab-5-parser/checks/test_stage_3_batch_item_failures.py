@@ -9,15 +9,12 @@ each run) is checked the same way.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
 from workshop.tools.ingest_tools import MALFORMED_TEMPLATES
 
-sys.path.insert(0, str(Path(__file__).parent))
-from batch import MAX_RECEIVE_COUNT, Ingest, deliver, describe_error, outcome, record  # noqa: E402
+from batch import MAX_RECEIVE_COUNT, Ingest, deliver, describe_error, outcome, record
 
 _MALFORMED = dict(MALFORMED_TEMPLATES)
 MESSAGES = [

@@ -7,7 +7,6 @@ local stack (the lab's `prepare_live` sets its 1-second timeouts first).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -15,11 +14,10 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 
-from approval_run import Finished, approval_environment, expense  # noqa: E402
+from approval_run import Finished, approval_environment, expense
 
-from workshop.labs.model import Lab, load_lab  # noqa: E402
+from workshop.labs.model import Lab, load_lab
 from workshop.labs.pytest_plugin import lab_handler, live_run, target  # noqa: E402, F401
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from secret_scan import live_places, stack_secret  # noqa: E402
+from secret_scan import live_places, stack_secret
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
