@@ -27,7 +27,7 @@ from workshop import stack
 from workshop import registry as function_registry
 from workshop.stack import processes
 from workshop.config import StackConfig, boto3_client
-from workshop.runner.recovery import RecoveryUnsupported, check_internals
+from workshop.runner.internals import RecoveryUnsupported, check_internals
 
 CODE = '''
 import json, os, time

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from workshop.host.backend import ExecutionEnds
+from workshop.host.execution_ends import ExecutionEnds
 from workshop.host.pool import WorkerPool
 
 

@@ -20,7 +20,7 @@ from aws_durable_execution_sdk_python_testing.stores.base import StoreType
 from aws_durable_execution_sdk_python_testing.web.server import WebServiceConfig
 
 from workshop.runner import timescale as ts
-from workshop.runner.recovery import check_internals as recovery_check
+from workshop.runner.internals import check_internals as recovery_check
 
 
 def web_runner(store_path: Path | None) -> WebRunner:

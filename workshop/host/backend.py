@@ -15,15 +15,17 @@ import threading
 import time
 import urllib.parse
 import uuid
-from pathlib import Path
 from typing import Any
 
 from workshop import registry
-from workshop.config import ACCOUNT_ID, REGION, StackConfig, aws_env, boto3_client
+from workshop.config import ACCOUNT_ID, StackConfig, aws_env, boto3_client
 from workshop.host import errors
 from workshop.host.errors import AwsError
 from workshop.host.esm import InFlightBatches, SqsPoller
+from workshop.host.execution_ends import ExecutionEnds
+from workshop.host.invocations import InvocationIndex
 from workshop.host.logsink import LogSink, framed_lines
+from workshop.host.names import function_arn
 from workshop.host.runner_client import RunnerClient, json_or_text
 from workshop.host.tracing import emit_function_segment, trace_header
 from workshop.host.pool import InvocationOutcome, TooManyRequests, WorkerPool
@@ -38,27 +40,6 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
 _PASSED_THROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
 
 
-def function_arn(name: str, qualifier: str | None = None) -> str:
-    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
-    return f"{arn}:{qualifier}" if qualifier else arn
-
-
-def split_function_name(raw: str, qualifier: str | None) -> tuple[str, str | None]:
-    """Accept `name`, `name:qualifier`, or a function ARN, as Lambda does."""
-    raw = urllib.parse.unquote(raw)
-    if raw.startswith("arn:"):
-        parts = raw.split(":")
-        if len(parts) < 7 or parts[5] != "function":
-            raise errors.invalid_parameter(f"{raw} is not a function ARN")
-        name, embedded = parts[6], (parts[7] if len(parts) > 7 else None)
-    else:
-        name, _, embedded = raw.partition(":")
-        embedded = embedded or None
-    if embedded and qualifier and embedded != qualifier:
-        raise errors.invalid_parameter("The derived qualifier from the function name does not match the specified qualifier.")
-    return name, embedded or qualifier
-
-
 class Registry(registry.Watched):
     """The functions and mappings the host serves (workshop.registry), looked up as Lambda does."""
 
@@ -69,77 +50,6 @@ class Registry(registry.Watched):
         if qualifier not in (None, "$LATEST", *function.get("aliases", [])):
             raise errors.not_found(function_arn(name, qualifier))
         return function
-
-
-class InvocationIndex:
-    """Which invocation (request id) served which durable execution, and when.
-
-    The runner's history marks each invocation's end but not its request id,
-    and Lambda's START line does not name the execution; this index joins
-    them so `workshop timeline` can show each invocation's own log lines.
-    Kept as JSON lines under the state folder: it survives `make down`.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._lock = threading.Lock()
-
-    def record(self, entry: dict[str, Any]) -> None:
-        with self._lock, open(self._path, "a", encoding="utf-8") as index:
-            index.write(json.dumps(entry) + "\n")
-
-    def query(self, execution_arn: str | None = None, function: str | None = None) -> list[dict[str, Any]]:
-        try:
-            with self._lock:
-                lines = self._path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return []
-        entries = [json.loads(line) for line in lines if line.strip()]
-        return [
-            e
-            for e in entries
-            if (execution_arn is None or e.get("execution_arn") == execution_arn)
-            and (function is None or e.get("function") == function)
-        ]
-
-
-class ExecutionEnds:
-    """Which executions a handler run has just ended, so a waiting Invoke need not poll the runner.
-
-    The SDK answers the runner's invocation with the execution's final
-    Status (SUCCEEDED or FAILED) when it is over; the host sees that answer
-    pass. Entries nobody waits for (an Event invoke) are dropped after a minute.
-    """
-
-    KEEP_S = 60.0
-
-    def __init__(self, stop: threading.Event) -> None:
-        self._stop = stop
-        self._ended: dict[str, float] = {}
-        self._changed = threading.Condition()
-
-    def ended(self, arn: str) -> None:
-        now = time.monotonic()
-        with self._changed:
-            self._ended = {a: t for a, t in self._ended.items() if now - t < self.KEEP_S}
-            self._ended[arn] = now
-            self._changed.notify_all()
-
-    def has_ended(self, arn: str) -> bool:
-        with self._changed:
-            return arn in self._ended
-
-    def wait(self, arn: str, timeout_s: float) -> bool:
-        with self._changed:
-            return self._changed.wait_for(lambda: arn in self._ended or self._stop.is_set(), timeout_s)
-
-    def forget(self, arn: str) -> None:
-        with self._changed:
-            self._ended.pop(arn, None)
-
-    def wake_all(self) -> None:
-        with self._changed:
-            self._changed.notify_all()
 
 
 class FunctionHost:

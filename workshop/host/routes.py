@@ -26,8 +26,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from workshop.host import errors
-from workshop.host.backend import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, FunctionHost, split_function_name
+from workshop.host.backend import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, FunctionHost
 from workshop.host.errors import AwsError
+from workshop.host.names import split_function_name
 from workshop.host.runner_client import json_or_text
 
 _CALLBACK_PATH = re.compile(r"^/2025-12-01/durable-execution-callbacks/(?P<id>[^/]+)/(succeed|fail|heartbeat)$")

@@ -41,14 +41,9 @@ from aws_durable_execution_sdk_python_testing.runner import WebRunner, WebRunner
 from aws_durable_execution_sdk_python_testing.stores.base import StoreType
 from aws_durable_execution_sdk_python_testing.web.server import WebServiceConfig
 
-from workshop.runner.recovery import (
-    HeartbeatLog,
-    RecoveryUnsupported,
-    check_internals,
-    heartbeat_log_path,
-    install_heartbeat_log,
-    recover,
-)
+from workshop.runner.heartbeats import HeartbeatLog, heartbeat_log_path, install_heartbeat_log
+from workshop.runner.internals import RecoveryUnsupported, check_internals
+from workshop.runner.recovery import recover
 from workshop.runner.timescale import install_time_scale
 
 logger = logging.getLogger("workshop.runner.launcher")

@@ -74,7 +74,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from workshop.runner.recovery import PINNED_VERSION, RecoveryUnsupported, heartbeat_log_path
+from workshop.runner.heartbeats import heartbeat_log_path
+from workshop.runner.internals import PINNED_VERSION, RecoveryUnsupported
 
 logger = logging.getLogger("workshop.runner.launcher")
 

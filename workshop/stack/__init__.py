@@ -5,25 +5,10 @@
 `python -m workshop.stack up|down|status|logs|run-service|provision` is the command.
 """
 
-from workshop.stack.processes import (
-    SERVICES,
-    Service,
-    StackError,
-    down,
-    free_port,
-    healthy,
-    logs,
-    port_free,
-    port_owner,
-    private_config,
-    provision_stack,
-    run_service,
-    running_pid,
-    service_url,
-    status,
-    up,
-    worker_lines,
-)
+from workshop.stack.ports import free_port, port_free, port_owner, private_config
+from workshop.stack.processes import StackError, down, provision_stack, run_service, up
+from workshop.stack.services import SERVICES, Service, healthy, running_pid, service_url
+from workshop.stack.status import logs, status, worker_lines
 
 __all__ = [
     "SERVICES",

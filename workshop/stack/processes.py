@@ -13,204 +13,23 @@ import fcntl
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from workshop import registry as function_registry
-from workshop.config import REGION, REPO_ROOT, StackConfig, aws_env, stack_env
-from workshop.host.pool import IDLE_EXTRA_WORKER_SECONDS, IDLE_WORKER_SECONDS
+from workshop.config import REPO_ROOT, StackConfig
+from workshop.stack.ports import port_free, port_owner
+from workshop.stack.ports import free_port  # noqa: F401 - test_cli.py, test_metrics.py and test_provision.py import it from here
+from workshop.stack.services import SERVICES, Service, _log_file, _pid_file, _service_env, _tail, healthy, running_pid, service_url
+from workshop.stack.status import logs, status
 
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 15.0
-
-
-@dataclass(frozen=True)
-class Service:
-    name: str
-    port: Callable[[StackConfig], int]
-    health_path: str
-    command: Callable[[StackConfig], list[str]]
-    env: Callable[[StackConfig], dict[str, str]]
-    marker: str  # a string its command line contains: a recycled pid is never signalled
-    udp: bool = False  # also listens on UDP at the same port number (the X-Ray sink)
-
-
-def _emulator_python() -> str:
-    path = Path(os.environ.get("WORKSHOP_EMULATOR_PYTHON", REPO_ROOT / ".venv-emulator" / "bin" / "python"))
-    if not path.exists():
-        raise SystemExit(f"The emulator's virtual environment is missing ({path}). Run `make env` first.")
-    return str(path)
-
-
-def _runner_command(config: StackConfig) -> list[str]:
-    # Our launcher of dex-local-runner: same flags, plus recovery of suspended executions after a restart.
-    return [
-        sys.executable, "-m", "workshop.runner.launcher", "start-server",
-        "--host", config.bind_host,
-        "--port", str(config.runner_port),
-        "--lambda-endpoint", config.host_url,
-        "--store-type", "sqlite",
-        "--store-path", str(config.state_dir / "runner" / "executions.db"),
-        "--function-configs", f"file://{config.state_dir / 'runner' / 'function-configs.json'}",
-        "--local-runner-region", REGION,  # the runner's default is us-west-2; ARNs must match the rest
-        "--log-level", "WARNING",
-    ]  # fmt: skip
-
-
-SERVICES = (
-    Service(
-        name="emulator",
-        port=lambda c: c.emulator_port,
-        health_path="/_ministack/health",
-        command=lambda c: [_emulator_python(), "-m", "ministack"],
-        env=lambda c: {
-            "GATEWAY_PORT": str(c.emulator_port),
-            "BIND_HOST": c.bind_host,
-            "PERSIST_STATE": "1",
-            "STATE_DIR": str(c.state_dir / "emulator"),
-        },
-        marker="ministack",
-    ),
-    Service(
-        name="runner",
-        port=lambda c: c.runner_port,
-        health_path="/health",
-        command=_runner_command,
-        env=lambda c: {},
-        marker="workshop.runner.launcher",
-    ),
-    # Tracer segments in over UDP, queries over TCP, one port number. Before the
-    # host: an SQS poller may invoke (and trace) as soon as the host is up.
-    Service(
-        name="xray-sink",
-        port=lambda c: c.xray_port,
-        health_path="/health",
-        command=lambda c: [sys.executable, "-m", "workshop.stack.xray_sink"],
-        env=lambda c: {},
-        marker="workshop.stack.xray_sink",
-        udp=True,
-    ),
-    Service(
-        name="function-host",
-        port=lambda c: c.host_port,
-        health_path="/_workshop/health",
-        command=lambda c: [sys.executable, "-m", "workshop.host.server"],
-        env=lambda c: {},
-        marker="workshop.host.server",
-    ),
-)
-
-
-def _pid_file(config: StackConfig, service: Service) -> Path:
-    return config.state_dir / "pids" / f"{service.name}.pid"
-
-
-def _log_file(config: StackConfig, service: Service) -> Path:
-    return config.state_dir / "logs" / f"{service.name}.log"
-
-
-def running_pid(config: StackConfig, service: Service) -> int | None:
-    """The recorded pid, if that process is alive and is still this service."""
-    try:
-        pid = int(_pid_file(config, service).read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except (OSError, ValueError):
-        return None
-    return pid if service.marker in cmdline else None
-
-
-def service_url(config: StackConfig, service: Service) -> str:
-    """Where a service answers: 127.0.0.1 for the embedded stack, its host name in containers."""
-    return {
-        "emulator": config.emulator_url,
-        "runner": config.runner_url,
-        "function-host": config.host_url,
-        "xray-sink": config.xray_url,
-    }[service.name]
-
-
-def healthy(config: StackConfig, service: Service, timeout: float = 1.0) -> bool:
-    path = service.health_path
-    if config.mode == "compose" and service.name == "emulator":
-        path = "/_localstack/health"  # LocalStack's; MiniStack answers it too
-    url = f"{service_url(config, service)}{path}"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def port_owner(port: int, udp: bool = False) -> str | None:
-    """Who listens on a TCP (or bound UDP) port, from /proc (Linux); None when it cannot be told."""
-    try:
-        inodes = set()
-        tables = (("/proc/net/tcp", "0A"), ("/proc/net/tcp6", "0A"))
-        tables += (("/proc/net/udp", "07"), ("/proc/net/udp6", "07")) if udp else ()
-        for table, listening in tables:
-            with open(table, encoding="ascii") as lines:
-                next(lines)
-                for line in lines:
-                    fields = line.split()
-                    if fields[3] == listening and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                        inodes.add(fields[9])
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit():
-                continue
-            try:
-                for fd in (proc / "fd").iterdir():
-                    target = os.readlink(fd)
-                    if target.startswith("socket:[") and target[8:-1] in inodes:
-                        cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-                        return f"pid {proc.name}: {cmd[:120]}"
-            except OSError:
-                continue
-    except OSError:
-        return None
-    return None
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A 127.0.0.1 port nothing listens on (bound, read, released); SOCK_DGRAM for UDP."""
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def private_config(state_dir: Path, **overrides: object) -> StackConfig:
-    """A stack on free ports with its own state folder: tests, measure and bench never touch a learner's."""
-    ports = {
-        "emulator_port": free_port(),
-        "runner_port": free_port(),
-        "host_port": free_port(),
-        "xray_port": free_port(socket.SOCK_DGRAM),  # the sink listens on UDP and TCP
-    }
-    return StackConfig(state_dir=state_dir, **{**ports, **overrides})  # type: ignore[arg-type]
-
-
-def port_free(host: str, port: int, udp: bool = False) -> bool:
-    """Whether the TCP port (and, with udp=True, the UDP port of the same number) can be bound."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    if udp:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind((host, port))
-            except OSError:
-                return False
-    return True
 
 
 class StackError(SystemExit):
@@ -257,10 +76,6 @@ def _start(config: StackConfig, service: Service) -> float:
     raise StackError(f"{service.name} was not healthy within {START_DEADLINE_S:.0f} s. See {log_path}:\n{_tail(log_path, 15)}")
 
 
-def _service_env(config: StackConfig, service: Service) -> dict[str, str]:
-    return {**os.environ, **aws_env(config), **service.env(config), "PYTHONUNBUFFERED": "1", **stack_env(config)}
-
-
 def run_service(config: StackConfig, name: str) -> None:
     """Replace this process with one service, in the foreground, logging to stdout (containers)."""
     service = next((s for s in SERVICES if s.name == name), None)
@@ -275,13 +90,6 @@ def run_service(config: StackConfig, name: str) -> None:
 
 def _env_key(service: Service) -> str:
     return {"emulator": "EMULATOR", "runner": "RUNNER", "function-host": "HOST", "xray-sink": "XRAY"}[service.name]
-
-
-def _tail(path: Path, lines: int) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 def _stop(config: StackConfig, service: Service) -> str:
@@ -405,61 +213,6 @@ def down(config: StackConfig, say: Callable[[str], None] = print) -> None:
     with _stack_lock(config):
         for service in reversed(SERVICES):
             say(f"  {service.name:<14} {_stop(config, service)}")
-
-
-def status(config: StackConfig, say: Callable[[str], None] = print) -> bool:
-    all_ok = True
-    if config.mode == "compose":
-        for service in SERVICES:
-            ok = healthy(config, service)
-            all_ok &= ok
-            say(f"  {service.name:<14} {service_url(config, service):<28} {'healthy' if ok else 'not answering'} (compose)")
-        return all_ok
-    for service in SERVICES:
-        pid = running_pid(config, service)
-        ok = pid is not None and healthy(config, service)
-        all_ok &= ok
-        state = "healthy" if ok else ("running, not answering" if pid else "stopped")
-        say(f"  {service.name:<14} :{service.port(config):<5} {state}" + (f" (pid {pid}, {_rss_mb(pid)} MB RSS)" if pid else ""))
-        if service.name == "function-host" and ok:
-            for line in worker_lines(config):
-                say(line)
-    return all_ok
-
-
-def worker_lines(config: StackConfig) -> list[str]:
-    """The host's worker processes (one per warm Lambda environment): what holds the stack's memory."""
-    try:
-        with urllib.request.urlopen(config.host_url + "/_workshop/workers", timeout=3) as response:
-            workers = json.loads(response.read())["Workers"]
-    except (OSError, ValueError, KeyError) as exc:
-        return [f"    workers: the host did not list them ({exc})"]
-    if not workers:
-        return ["    workers: none warm (each function starts one on its next invocation)"]
-    total = sum(w["rss_mb"] or 0 for w in workers)
-    lines = [f"    workers: {len(workers)}, {total} MB RSS (an idle one stops after {IDLE_EXTRA_WORKER_SECONDS:.0f} s, a function's last after {IDLE_WORKER_SECONDS:.0f} s)"]
-    for w in workers:
-        state = f"idle {w['idle_s']:.0f} s" if w["state"] == "idle" else "busy"
-        lines.append(f"      {w['function']:<28} pid {w['pid']:<8} {state:<10} {w['rss_mb'] or 0} MB")
-    return lines
-
-
-def _rss_mb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return 0
-
-
-def logs(config: StackConfig, lines: int = 40, say: Callable[[str], None] = print) -> None:
-    for service in SERVICES:
-        path = _log_file(config, service)
-        say(f"==> {path} <==\n{_tail(path, lines)}\n")
-    for path in sorted((config.state_dir / "logs" / "functions").glob("*.log")):
-        say(f"==> {path} <==\n{_tail(path, lines)}\n")
 
 
 def main(argv: list[str] | None = None) -> int:

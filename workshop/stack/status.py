@@ -1,0 +1,67 @@
+"""What `make status` and `make logs` show: each service's state, the host's warm workers, the last log lines."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+from workshop.config import StackConfig
+from workshop.host.pool import IDLE_EXTRA_WORKER_SECONDS, IDLE_WORKER_SECONDS
+from workshop.stack.services import SERVICES, _log_file, _tail, healthy, running_pid, service_url
+
+
+def status(config: StackConfig, say: Callable[[str], None] = print) -> bool:
+    all_ok = True
+    if config.mode == "compose":
+        for service in SERVICES:
+            ok = healthy(config, service)
+            all_ok &= ok
+            say(f"  {service.name:<14} {service_url(config, service):<28} {'healthy' if ok else 'not answering'} (compose)")
+        return all_ok
+    for service in SERVICES:
+        pid = running_pid(config, service)
+        ok = pid is not None and healthy(config, service)
+        all_ok &= ok
+        state = "healthy" if ok else ("running, not answering" if pid else "stopped")
+        say(f"  {service.name:<14} :{service.port(config):<5} {state}" + (f" (pid {pid}, {_rss_mb(pid)} MB RSS)" if pid else ""))
+        if service.name == "function-host" and ok:
+            for line in worker_lines(config):
+                say(line)
+    return all_ok
+
+
+def worker_lines(config: StackConfig) -> list[str]:
+    """The host's worker processes (one per warm Lambda environment): what holds the stack's memory."""
+    try:
+        with urllib.request.urlopen(config.host_url + "/_workshop/workers", timeout=3) as response:
+            workers = json.loads(response.read())["Workers"]
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"    workers: the host did not list them ({exc})"]
+    if not workers:
+        return ["    workers: none warm (each function starts one on its next invocation)"]
+    total = sum(w["rss_mb"] or 0 for w in workers)
+    lines = [f"    workers: {len(workers)}, {total} MB RSS (an idle one stops after {IDLE_EXTRA_WORKER_SECONDS:.0f} s, a function's last after {IDLE_WORKER_SECONDS:.0f} s)"]
+    for w in workers:
+        state = f"idle {w['idle_s']:.0f} s" if w["state"] == "idle" else "busy"
+        lines.append(f"      {w['function']:<28} pid {w['pid']:<8} {state:<10} {w['rss_mb'] or 0} MB")
+    return lines
+
+
+def _rss_mb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
+def logs(config: StackConfig, lines: int = 40, say: Callable[[str], None] = print) -> None:
+    for service in SERVICES:
+        path = _log_file(config, service)
+        say(f"==> {path} <==\n{_tail(path, lines)}\n")
+    for path in sorted((config.state_dir / "logs" / "functions").glob("*.log")):
+        say(f"==> {path} <==\n{_tail(path, lines)}\n")
