@@ -15,7 +15,7 @@ class RecoveryUnsupported(RuntimeError):
     """The installed runner lacks an internal this recovery relies on."""
 
 
-# Private (and a few public) members used below: object -> attribute -> expected parameters (None: not callable).
+# Private (and a few public) members recovery.py and heartbeats.py use: object -> attribute -> expected parameters (None: not callable).
 _REQUIRED: dict[str, dict[str, tuple[str, ...] | None]] = {
     "WebRunner": {"_executor": None, "_store": None, "_scheduler": None},
     "Executor": {
@@ -94,7 +94,7 @@ def check_internals(runner: Any) -> None:
             f"workshop.runner.launcher re-arms timers after a restart using internals of "
             f"aws-durable-execution-sdk-python-testing {PINNED_VERSION}; the installed version "
             f"({_installed_version()}) does not have them: " + "; ".join(problems)
-            + ". Install the pinned version (make env) or update workshop/runner/recovery.py."
+            + ". Install the pinned version (make env) or update workshop/runner/ (recovery.py, heartbeats.py, internals.py)."
         )
     if (installed := _installed_version()) != PINNED_VERSION:
         logger.warning("recovery was written against aws-durable-execution-sdk-python-testing %s, found %s: its internals are present, check its behaviour", PINNED_VERSION, installed)

@@ -15,11 +15,12 @@ when our launcher (`workshop.runner.launcher`) starts the runner.
 Why it touches private members
 ------------------------------
 The runner exposes no public API for any of this, so the code below calls
-private members of the pinned 1.4.0 `Executor` (see `_REQUIRED`). All such use
-is kept in this one module. `check_internals()` runs before anything else and
+private members of the pinned 1.4.0 `Executor` (listed in `_REQUIRED`,
+workshop/runner/internals.py). All such use is kept in this package
+(recovery.py, heartbeats.py, internals.py). `check_internals()` runs before anything else and
 raises `RecoveryUnsupported` naming what is missing, so another version of the
 package fails loudly at start instead of silently skipping recovery. Update
-this module (and its tests) together with the pin.
+these modules (and their tests) together with the pin.
 
 What is recovered (one log line per execution says which)
 ---------------------------------------------------------

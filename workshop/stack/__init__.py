@@ -1,5 +1,6 @@
-"""The local stack: its processes started and stopped by pid (processes.py), the seed data
-(seed.py), and the X-Ray sink it runs (xray_sink.py).
+"""The local stack: what it runs (services.py), started and stopped by pid (processes.py), its
+ports (ports.py), what status and logs show (status.py), the seed data (seed.py), and the
+X-Ray sink it runs (xray_sink.py).
 
 `from workshop import stack` gives the lifecycle the tools, labs and tests use;
 `python -m workshop.stack up|down|status|logs|run-service|provision` is the command.
