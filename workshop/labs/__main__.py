@@ -94,7 +94,7 @@ def show_stages(lab: Lab, checks: CheckRun) -> None:
 
 @dataclass
 class Phases:
-    """Wall time of each phase of `make lab-N`, for `make bench` (workshop/tools/bench.py).
+    """Wall time of each phase of `make lab-N`, for `make bench` (workshop/tools/bench/).
 
     Written as JSON to the file named by WORKSHOP_LAB_TIMINGS when it is set, so
     the bench can tell start-up from the live run from the checks of a run it

@@ -128,7 +128,7 @@ def write_results(text: str, figures: dict[str, Any]) -> None:
     profile = kept_profile(BENCHMARKS_PATH.read_text(encoding="utf-8")) if BENCHMARKS_PATH.exists() else ""
     BENCHMARKS_PATH.write_text(
         "# Benchmarks\n\n"
-        "Written by `make bench` (workshop/tools/bench.py); each figure is measured in the same run as its baseline,\n"
+        "Written by `make bench` (workshop/tools/bench/); each figure is measured in the same run as its baseline,\n"
         "on a private stack on 127.0.0.1. Rerun it on your machine to compare. The figures alone, for a script\n"
         "comparing two runs, are in `docs/benchmarks.json` (a null says in the notes why it was not measured).\n\n"
         "- **durable API call**: `ListDurableExecutionsByFunction` through the function host (which forwards it)\n"
