@@ -57,15 +57,21 @@ STAGES = [
 
 def show_signal(console: Any, run: Any) -> None:
     """What X-Ray recorded for each invocation of the run."""
-    import sys
     from pathlib import Path
 
     from rich.table import Table
 
     from workshop.config import StackConfig
 
-    sys.path.insert(0, str(Path(__file__).parent / "checks"))
-    from tracing import BUSINESS_CALL, business_spans, fault_of, handler_spans, live_traces, own_spans
+    from workshop.labs.model import load_checks_module
+
+    checks = load_checks_module(Path(__file__).parent, "tracing")
+    BUSINESS_CALL = checks.BUSINESS_CALL
+    business_spans = checks.business_spans
+    fault_of = checks.fault_of
+    handler_spans = checks.handler_spans
+    live_traces = checks.live_traces
+    own_spans = checks.own_spans
 
     try:
         traces = live_traces(StackConfig(), run.arn)

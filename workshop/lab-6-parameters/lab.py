@@ -76,15 +76,17 @@ def prepare_live(config: Any) -> None:
 
 def show_signal(console: Any, run: Any) -> None:
     """The decision, and where the notification token's value turned up in this execution."""
-    import sys
     from pathlib import Path
 
     from rich.table import Table
 
     from workshop.config import StackConfig
 
-    sys.path.insert(0, str(Path(__file__).parent / "checks"))
-    from secret_scan import live_places, stack_secret  # noqa: PLC0415
+    from workshop.labs.model import load_checks_module
+
+    checks = load_checks_module(Path(__file__).parent, "secret_scan")
+    live_places = checks.live_places
+    stack_secret = checks.stack_secret
 
     config = StackConfig()
     result = run.result or {}

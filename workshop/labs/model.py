@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -72,6 +73,25 @@ def _load_module(path: Path, name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_checks_module(lab_path: Path, name: str) -> ModuleType:
+    """A helper module of a lab's checks/ (e.g. lab 2's tracing.py), for the lab's own `show_signal`.
+
+    The lab folders are named lab-N-topic, which Python cannot import as a
+    package; loading the file by path also keeps checks/ off sys.path. Kept in
+    sys.modules under a per-lab name, so two labs' helpers never collide.
+    """
+    qualified = f"workshop_{lab_path.name.replace('-', '_')}_checks_{name}"
+    if qualified not in sys.modules:
+        path = lab_path / "checks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(qualified, path)
+        if spec is None or spec.loader is None:
+            raise SystemExit(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[qualified] = module  # before it runs: its dataclasses look themselves up there
+        spec.loader.exec_module(module)
+    return sys.modules[qualified]
 
 
 def load_lab(path: Path) -> Lab:

@@ -6,10 +6,9 @@ state the learner's executions left behind.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from workshop.config import REPO_ROOT, StackConfig, boto3_client
+from workshop.config import StackConfig, boto3_client
 
 
 def seed(config: StackConfig, registry: dict[str, Any]) -> list[str]:
@@ -22,9 +21,6 @@ def seed(config: StackConfig, registry: dict[str, Any]) -> list[str]:
     dynamodb = boto3_client("dynamodb", config)
     if dynamodb.scan(TableName=table, Limit=1).get("Items"):
         return seeded
-    services = str(REPO_ROOT / "services")
-    if services not in sys.path:
-        sys.path.insert(0, services)
     from order_saga.seed import seed_inventory  # the service owns what its sample data looks like
 
     seed_inventory(table, dynamodb)

@@ -58,9 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-demo", action="store_true", help="skip the fresh clone's `make demo`")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md, docs/benchmarks.json and README.md alone")
     args = parser.parse_args(argv)
-    services = str(REPO_ROOT / "services")
-    if services not in sys.path:
-        sys.path.insert(0, services)  # order_saga and ingest for the in-process floors
     for key in ("WORKSHOP_STATE_DIR", "WORKSHOP_EMULATOR_PORT", "WORKSHOP_RUNNER_PORT", "WORKSHOP_HOST_PORT", "WORKSHOP_XRAY_PORT"):
         os.environ.pop(key, None)  # the private stack's config is passed explicitly
     report = Report()
