@@ -1,8 +1,9 @@
 """Work against the stack on a console, reported the `workshop` way: a failure is one red line and an exit code.
 
 Why a module of its own: the `workshop` command's main runs every command through
-``run``, and whatever else shows the stack's data on a console can report its
-failures the same way without importing the command line.
+``run``, and the demo and the lab runner show an execution's timeline through
+``show_timeline``: the same output and the same messages when the stack is
+down, without importing the command line.
 
 Exit codes: 0 ok, 1 an AWS error / the stack is not running, 2 a bad
 WORKSHOP_*_PORT or request parameter, 130 interrupted; the work returns its own
@@ -19,6 +20,8 @@ from rich.text import Text
 
 from workshop.inspect import InspectError as CliError
 from workshop.inspect import Services, error_text, not_running_message
+from workshop.inspect.execution import load_timeline
+from workshop.render.timeline import timeline_renderable
 
 
 def run(work: Callable[[Services, Console, Console], int], services: Services | None = None) -> int:
@@ -49,3 +52,13 @@ def run(work: Callable[[Services, Console, Console], int], services: Services | 
         err.print("interrupted", style="yellow")
         return 130
 
+
+def show_timeline(arn: str, services: Services | None = None) -> int:
+    """Print one execution's timeline as `workshop timeline ARN` does; returns its exit code."""
+
+    def draw(services: Services, out: Console, err: Console) -> int:
+        timeline, function = load_timeline(services, arn)
+        out.print(timeline_renderable(timeline, function))
+        return 0
+
+    return run(draw, services)
