@@ -25,6 +25,7 @@ from workshop.inspect import (
     TERMINAL,
     Services,
     invocation_logs,
+    read_stream,
     split_qualifier,
 )
 from workshop.inspect import InspectError as CliError
