@@ -1,4 +1,4 @@
-"""`python -m workshop`: the workshop CLI (see workshop/cli.py)."""
+"""`python -m workshop`: the workshop CLI (see workshop/cli/)."""
 
 import sys
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from workshop.config import StackConfig, boto3_client
-from workshop.metrics import MetricsReport, metrics_for_execution
+from workshop.inspect.metrics import MetricsReport, metrics_for_execution
 
 pytestmark = pytest.mark.live
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from workshop import cli
-from workshop.cli import main
+from workshop.cli import executions, main
 from workshop.inspect import Services
 from workshop.config import StackConfig, boto3_client
 from workshop.stack.processes import free_port
@@ -204,7 +204,7 @@ def test_start_refuses_a_plain_function_without_invoking_it(tmp_path: Path, caps
 def test_start_wait_polls_until_the_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], final: dict, code: int, stream: str, text: str
 ) -> None:
-    monkeypatch.setattr(cli.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(executions.time, "sleep", lambda _s: None)
     fake = FakeLambda()
     fake.statuses = [{"Status": "RUNNING"}, {"Status": "RUNNING"}, final]
     services = Services(config=config_for(tmp_path), clients={"lambda": fake})
@@ -216,7 +216,7 @@ def test_start_wait_polls_until_the_end(
 
 
 def test_start_wait_gives_up_at_the_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(cli.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(executions.time, "sleep", lambda _s: None)
     fake = FakeLambda()
     fake.statuses = [{"Status": "RUNNING"}]
     services = Services(config=config_for(tmp_path), clients={"lambda": fake})

@@ -19,14 +19,14 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
-from workshop import metrics as wm
+from workshop.inspect import metrics as wm
 from workshop.cli import main
 from workshop.inspect import Services
 from workshop.config import StackConfig
 from workshop.host.logsink import framed_lines
 from workshop.host.pool import InvocationOutcome
 from workshop.stack.processes import free_port
-from workshop.timeline import split_by_request
+from workshop.inspect.loglines import split_by_request
 
 SERVICE = {"service": "order-saga"}
 
@@ -240,7 +240,7 @@ def test_a_metric_in_replayed_code_counts_once_per_invocation() -> None:
     (series,) = report.series
     assert (series.sum, series.data_points) == (3.0, 3)
     assert series.sum_by_invocation() == {"req-1": 1.0, "req-2": 1.0, "req-3": 1.0}
-    from workshop.metrics_cli import per_invocation_text
+    from workshop.cli.metrics import per_invocation_text
 
     assert per_invocation_text(series, report) == "1 per invocation × 3 invocations: #1, #2, #3"
 

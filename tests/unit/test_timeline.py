@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from workshop.timeline import Timeline, build_timeline, parse_log_line, split_by_request
+from workshop.inspect.loglines import parse_log_line, split_by_request
+from workshop.inspect.timeline import Timeline, build_timeline
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

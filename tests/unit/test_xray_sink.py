@@ -27,7 +27,7 @@ from workshop.cli import main
 from workshop.inspect import Services
 from workshop.config import REPO_ROOT, StackConfig
 from workshop.host.tracing import emit_function_segment, function_segment, trace_header
-from workshop.traces import build_traces, group_traces
+from workshop.inspect.traces import build_traces, group_traces
 from workshop.stack.xray_sink import MalformedDatagram, SegmentStore, XRaySink, parse_datagram
 
 HEADER = b'{"format": "json", "version": 1}\n'

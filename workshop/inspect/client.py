@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
-from workshop.timeline import split_by_request
+from workshop.inspect.loglines import split_by_request
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 

@@ -120,9 +120,10 @@ class Phases:
 def cmd_run(lab: Lab) -> int:
     """The learner's handler by default; LAB_TARGET=solution (or starter) runs that one
     instead, as the checks do, without touching the learner's file or progress."""
-    from workshop import cli, stack
+    from workshop import stack
     from workshop import registry
     from workshop.labs.run import read_live, start_live
+    from workshop.render.console import show_timeline
 
     config = StackConfig()
     target = current_target()
@@ -149,7 +150,7 @@ def cmd_run(lab: Lab) -> int:
                 console.print(f"[red]the live run did not finish:[/] {exc}")
                 run = None
             if run is not None:
-                cli.main(["timeline", run.arn])
+                show_timeline(run.arn)
                 show_signal = getattr(lab.module, "show_signal", None)
                 if show_signal:
                     console.rule("what to look at")

@@ -18,8 +18,9 @@ from typing import Any
 
 from rich.console import Console
 
-from workshop import cli, stack
+from workshop import stack
 from workshop.config import StackConfig, boto3_client
+from workshop.render.console import show_timeline
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
 WAIT_LIMIT_S = 120.0
@@ -75,7 +76,7 @@ def main() -> int:
         console.print(f"started [cyan]{arn}[/]")
         detail = wait_until_done(lam, arn, console, label)
         results.append((label, arn, detail))
-        cli.main(["timeline", arn])
+        show_timeline(arn)
 
     console.rule("[bold]summary")
     ok = True

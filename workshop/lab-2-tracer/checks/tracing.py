@@ -1,7 +1,7 @@
 """What lab 2's checks read: the X-Ray documents of each invocation of one execution.
 
 Two ways to get them, with the same shape (`TracedRun`: the run, and one
-`workshop.traces.TraceView` per invocation, in order), so a check is written once:
+`workshop.inspect.traces.TraceView` per invocation, in order), so a check is written once:
 
 - in-process: the handler runs under DurableFunctionTestRunner (via
   workshop.labs.run.run_in_process) with Powertools Tracer enabled in Lambda
@@ -32,7 +32,7 @@ from typing import Any
 
 from workshop.host.tracing import function_segment, trace_header
 from workshop.labs.run import ExecutionRun, _environment, run_in_process
-from workshop.traces import Span, TraceView, build_traces
+from workshop.inspect.traces import Span, TraceView, build_traces
 
 HANDLER_SUBSEGMENT = "## lambda_handler"
 BUSINESS_CALL = "screen_order"
@@ -226,7 +226,7 @@ def run_traced_in_process(handler: Callable[[Any, Any], Any], payload: dict[str,
 def live_traces(config: Any, arn: str, deadline_s: float = 10.0) -> list[TraceView]:
     """Each invocation's trace from the stack's X-Ray sink, in the order the function host ran them."""
     from workshop.inspect import Services
-    from workshop.traces import fetch_segments
+    from workshop.inspect.traces import fetch_segments
 
     entries = sorted(Services(config=config).invocations(execution_arn=arn), key=lambda e: e.get("start") or 0.0)
     wanted = [e["request_id"] for e in entries]

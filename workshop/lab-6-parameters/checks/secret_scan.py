@@ -19,7 +19,7 @@ def stack_secret(config: Any, base_function: str) -> str:
 def _segments(config: Any, run: Any, wait_s: float = 5.0) -> list[dict[str, Any]]:
     """The X-Ray documents of the execution's invocations (UDP: the last ones may still be on their way)."""
     from workshop.inspect import Services
-    from workshop.traces import fetch_segments
+    from workshop.inspect.traces import fetch_segments
 
     request_ids = [entry["request_id"] for entry in Services(config=config).invocations(execution_arn=run.arn)]
     deadline = time.monotonic() + wait_s

@@ -12,7 +12,7 @@ API, exactly as an approver's tool would on AWS:
 
 The table's name comes from the function's environment in the stack's
 registry (``APPROVALS_TABLE`` of ``approval-wait``), so it is never guessed.
-Registered into `workshop.cli.build_parser` by ``register(commands)``; errors
+Registered into `workshop.cli.parser.build_parser` by ``register(commands)``; errors
 (unknown id, stack not running, a callback that no longer waits) are reported
 by `workshop.cli.main`: a message and exit 1, no traceback.
 """

@@ -34,37 +34,22 @@ invocation without a request id. Nothing is filled in that the data does not say
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Events the service records on its own; every other operation event is a
-# checkpoint the SDK sent from inside a running invocation.
-SERVICE_EVENTS = frozenset(
-    {
-        "ExecutionStarted",
-        "ExecutionSucceeded",
-        "ExecutionFailed",
-        "ExecutionTimedOut",
-        "ExecutionStopped",
-        "ExecutionPaused",
-        "ExecutionResumed",
-        "WaitSucceeded",
-        "CallbackSucceeded",
-        "CallbackFailed",
-        "CallbackTimedOut",
-        "ChainedInvokeSucceeded",
-        "ChainedInvokeFailed",
-        "ChainedInvokeTimedOut",
-        "ChainedInvokeStopped",
-        "InvocationCompleted",
-    }
+from workshop.inspect.events import (
+    EXECUTION_END_EVENTS,
+    HistoryEvent,
+    _detail,
+    _error_text,
+    epoch_seconds,
+    normalize_event,
+    preview_payload,
+    summarize,
 )
-EXECUTION_END_EVENTS = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionStopped"})
-_SUFFIXES = ("Started", "Succeeded", "Failed", "Cancelled", "TimedOut", "Stopped", "Paused", "Resumed", "Completed")
+from workshop.inspect.loglines import LogLine, _invocation_log
+
 # Operations that can hold an execution suspended; contexts only contain them.
 LEAF_KINDS = frozenset({"Step", "Wait", "Callback", "ChainedInvoke"})
 
@@ -72,67 +57,9 @@ LEAF_KINDS = frozenset({"Step", "Wait", "Callback", "ChainedInvoke"})
 # the invocation's end; the runner's stamp has millisecond precision.
 _PAIR_EARLY_S = 0.05
 _PAIR_LATE_S = 5.0
-_PREVIEW_CHARS = 500
-
-# Keys every Powertools/durable-SDK JSON line carries: shown elsewhere or noise.
-_LOG_NOISE_KEYS = frozenset(
-    {
-        "level",
-        "levelname",
-        "message",
-        "msg",
-        "timestamp",
-        "time",
-        "location",
-        "service",
-        "xray_trace_id",
-        "executionArn",
-        "operationId",
-        "parentId",
-        "cold_start",
-        "function_name",
-        "function_memory_size",
-        "function_arn",
-        "function_request_id",
-        "sampling_rate",
-        "logger",
-    }
-)
-_LOG_FIRST_KEYS = ("operationName", "attempt")
-_START_RE = re.compile(r"^START RequestId: (?P<id>\S+)")
-_END_RE = re.compile(r"^END RequestId: (?P<id>\S+)")
-_REPORT_RE = re.compile(r"^REPORT RequestId: (?P<id>\S+)")
-# Fields are tab-separated; anchoring on the tab keeps "Billed Duration" out of "Duration".
-_REPORT_FIELD_RE = re.compile(r"\t(?P<key>Init Duration|Duration): (?P<ms>[\d.]+) ms")
 
 
 # --------------------------------------------------------------------- model
-@dataclass(frozen=True)
-class HistoryEvent:
-    """One history event, with its timestamp as epoch seconds and details as plain data."""
-
-    event_id: int
-    type: str
-    timestamp: float
-    op_id: str | None
-    name: str | None
-    sub_type: str | None
-    parent_id: str | None
-    details: dict[str, Any]
-
-    @property
-    def kind(self) -> str:
-        """Step, Wait, Callback, Context, ChainedInvoke, Execution or Invocation."""
-        for suffix in _SUFFIXES:
-            if self.type.endswith(suffix):
-                return self.type[: -len(suffix)]
-        return self.type
-
-    @property
-    def by_service(self) -> bool:
-        return self.type in SERVICE_EVENTS
-
-
 @dataclass
 class Operation:
     """An operation as it appears in one section of the timeline."""
@@ -149,17 +76,6 @@ class Operation:
     callback_id: str | None = None
     scheduled_end: float | None = None  # waits: when the timer is due (epoch seconds)
     at: float | None = None  # timestamp of the last event listed
-
-
-@dataclass
-class LogLine:
-    """One line the handler printed; JSON lines are split into level, message and a few keys."""
-
-    text: str
-    is_json: bool = False
-    level: str | None = None
-    message: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -206,186 +122,6 @@ class Timeline:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-# ------------------------------------------------------------- normalising
-def epoch_seconds(value: Any) -> float | None:
-    """A boto3 datetime, a raw JSON number (seconds) or an ISO string, as epoch seconds."""
-    if value is None:
-        return None
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        return value.timestamp()
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            parsed = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return epoch_seconds(parsed)
-    raise TypeError(f"not a timestamp: {value!r}")
-
-
-def plain(value: Any) -> Any:
-    """Details as JSON-able data: datetimes become epoch seconds, bytes text."""
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, _dt.datetime):
-        return epoch_seconds(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return value
-
-
-def normalize_event(raw: Mapping[str, Any]) -> HistoryEvent:
-    details = {key: plain(value) for key, value in raw.items() if key.endswith("Details")}
-    return HistoryEvent(
-        event_id=int(raw.get("EventId", 0)),
-        type=str(raw["EventType"]),
-        timestamp=epoch_seconds(raw.get("EventTimestamp")) or 0.0,
-        op_id=raw.get("Id"),
-        name=raw.get("Name"),
-        sub_type=raw.get("SubType"),
-        parent_id=raw.get("ParentId"),
-        details=details,
-    )
-
-
-def _detail(event: HistoryEvent) -> dict[str, Any]:
-    return event.details.get(f"{event.type}Details") or {}
-
-
-def preview_payload(payload: Any) -> str | None:
-    """Compact text for a result payload; the SDK's typed envelope ({"t":..,"v":..}) is decoded."""
-    if payload is None:
-        return None
-    text = payload if isinstance(payload, str) else json.dumps(payload)
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text[:_PREVIEW_CHARS]
-    if isinstance(value, dict) and set(value) == {"t", "v"}:
-        try:
-            from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES
-
-            value = EXTENDED_TYPES_SERDES.deserialize(text)
-        except Exception:  # noqa: BLE001 - an undecodable envelope is shown as stored
-            pass
-    return json.dumps(value, default=str, ensure_ascii=False)[:_PREVIEW_CHARS]
-
-
-def _error_text(error: Any) -> str | None:
-    """'ErrorType: ErrorMessage' from an event's Error (raw, or wrapped in Payload)."""
-    if not error:
-        return None
-    if isinstance(error, dict) and "Payload" in error:
-        error = error["Payload"]
-    if isinstance(error, dict):
-        kind, message = error.get("ErrorType"), error.get("ErrorMessage")
-        return ": ".join(part for part in (kind, message) if part) or json.dumps(error)
-    return str(error)
-
-
-def summarize(event: HistoryEvent) -> str:
-    """What one event's details say, in a few words."""
-    detail = _detail(event)
-    retry = detail.get("RetryDetails") or {}
-    delay = retry.get("NextAttemptDelaySeconds")
-    parts: list[str] = []
-    if event.type == "WaitStarted":
-        if detail.get("Duration") is not None:
-            parts.append(f"{detail['Duration']} s")
-    elif event.type == "WaitSucceeded":
-        parts.append("timer fired")
-    elif event.type == "CallbackStarted":
-        if detail.get("Timeout"):
-            parts.append(f"timeout {detail['Timeout']} s")
-        if detail.get("HeartbeatTimeout"):
-            parts.append(f"heartbeat timeout {detail['HeartbeatTimeout']} s")
-    elif event.type == "ChainedInvokeStarted":
-        if detail.get("FunctionName"):
-            parts.append(f"function {detail['FunctionName']}")
-    if "Result" in detail:
-        result = preview_payload((detail.get("Result") or {}).get("Payload"))
-        if result is not None:
-            parts.append(f"→ {result}")
-    if "Error" in detail:
-        error = _error_text(detail.get("Error"))
-        if error:
-            parts.append(error)
-    if delay:
-        parts.append(f"retry in {delay} s")
-    return "; ".join(parts)
-
-
-# ------------------------------------------------------------------- logs
-def split_by_request(lines: Iterable[str]) -> dict[str, list[str]]:
-    """Cut a log stream into invocations using Lambda's START / END / REPORT framing.
-
-    Each request id gets its framed lines (START and REPORT included), so the
-    REPORT line's durations stay available to `build_timeline`.
-    """
-    by_request: dict[str, list[str]] = {}
-    current: str | None = None
-    for line in lines:
-        if match := _START_RE.match(line):
-            current = match["id"]
-            by_request.setdefault(current, []).append(line)
-        elif match := _REPORT_RE.match(line):
-            by_request.setdefault(match["id"], []).append(line)
-            current = None
-        elif current is not None:
-            by_request[current].append(line)
-    return by_request
-
-
-def parse_log_line(text: str) -> LogLine:
-    """A JSON log line (Powertools, the durable SDK's logger) becomes level, message and a few keys."""
-    stripped = text.strip()
-    if stripped.startswith("{"):
-        try:
-            data = json.loads(stripped)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            level = data.get("level") or data.get("levelname")
-            message = data.get("message", data.get("msg"))
-            if message is None and "errorType" in data:  # the runtime's error line
-                level = level or "ERROR"
-                message = ": ".join(str(data[k]) for k in ("errorType", "errorMessage") if data.get(k))
-            keys = [k for k in _LOG_FIRST_KEYS if k in data]
-            keys += [k for k in data if k not in _LOG_NOISE_KEYS and k not in keys and k not in ("errorType", "errorMessage", "stackTrace", "requestId")]
-            return LogLine(
-                text=text,
-                is_json=True,
-                level=str(level) if level is not None else None,
-                message=message if isinstance(message, str) or message is None else json.dumps(message, default=str),
-                fields={k: data[k] for k in keys},
-            )
-    return LogLine(text=text)
-
-
-def _invocation_log(lines: list[str], request_id: str) -> tuple[list[LogLine], float | None, float | None]:
-    """The handler's own lines, and the REPORT line's duration and init duration."""
-    duration = init = None
-    own: list[LogLine] = []
-    for line in lines:
-        if _START_RE.match(line) or _END_RE.match(line):
-            continue
-        if match := _REPORT_RE.match(line):
-            if match["id"] == request_id:
-                for field_match in _REPORT_FIELD_RE.finditer(line):
-                    if field_match["key"] == "Duration":
-                        duration = float(field_match["ms"])
-                    else:
-                        init = float(field_match["ms"])
-            continue
-        own.append(parse_log_line(line))
-    return own, duration, init
 
 
 # ----------------------------------------------------------------- assembly

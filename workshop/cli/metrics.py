@@ -1,7 +1,7 @@
 """`workshop metrics`: the CloudWatch metrics a function's EMF log lines would make, per invocation.
 
-Registered into `workshop.cli.build_parser` by ``register(commands)``; the data
-comes from `workshop.metrics`, errors are reported by `workshop.cli.main`
+Registered into `workshop.cli.parser.build_parser` by ``register(commands)``; the data
+comes from `workshop.inspect.metrics`, errors are reported by `workshop.cli.main`
 (stack not running: exit 1 with the same message as the other commands).
 """
 
@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workshop.inspect import Services
-from workshop.metrics import (
+from workshop.inspect.metrics import (
     MetricSeries,
     MetricsReport,
     metrics_for_execution,

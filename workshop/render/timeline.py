@@ -1,4 +1,8 @@
-"""Rich output for the workshop CLI; no AWS calls here, only data in and renderables out.
+"""Rich output of an execution's timeline; no AWS calls here, only data in and renderables out.
+
+Why outside the command package: `workshop timeline` draws it, and so do the demo
+(workshop.tools.demo) and the lab runner (workshop.labs) after a live run,
+through `workshop.render.console.show_timeline`; none of them imports the command line.
 
 The timeline is the picture learners look at most, so its vocabulary is fixed:
   ↺ replayed   completed in an earlier invocation: the SDK returned the stored result
@@ -9,26 +13,17 @@ The timeline is the picture learners look at most, so its vocabulary is fixed:
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-from typing import Any
 
 from rich.console import Group
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from workshop.timeline import Invocation, LogLine, Operation, Timeline, epoch_seconds
+from workshop.inspect.loglines import LogLine
+from workshop.inspect.timeline import Invocation, Operation, Timeline
+from workshop.render.text import STATUS_STYLES, clock, seconds, short, status_text
 
-STATUS_STYLES = {
-    "SUCCEEDED": "bold green",
-    "FAILED": "bold red",
-    "TIMED_OUT": "bold red",
-    "STOPPED": "bold yellow",
-    "RUNNING": "bold cyan",
-    "PENDING": "bold cyan",
-}
 LEVEL_STYLES = {"DEBUG": "dim", "INFO": "cyan", "WARNING": "yellow", "WARN": "yellow", "ERROR": "bold red", "CRITICAL": "bold red"}
 MAX_LOG_LINES = 40
 _KIND_LABELS = {"Step": "step", "Wait": "wait", "Callback": "callback", "ChainedInvoke": "invoke"}
@@ -40,42 +35,6 @@ _CONTEXT_LABELS = {
     "MapIteration": "map iteration",
     "RunInChildContext": "child context",
 }
-
-
-def status_text(status: str | None) -> Text:
-    status = status or "?"
-    return Text(status, style=STATUS_STYLES.get(status, "bold"))
-
-
-def clock(ts: float | None, with_date: bool = False) -> str:
-    """Local wall-clock time; milliseconds matter when invocations are 100 ms apart."""
-    if ts is None:
-        return "-"
-    moment = _dt.datetime.fromtimestamp(ts)
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if with_date else moment.strftime("%H:%M:%S.%f")[:-3]
-
-
-def seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
-
-
-def short(text: str | None, limit: int = 100) -> str:
-    if text is None:
-        return ""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def pretty_json(text: str | None) -> str:
-    """A JSON string indented for reading; other text unchanged."""
-    if text is None:
-        return "-"
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
-        return text
 
 
 def kind_label(op: Operation) -> str:
@@ -307,82 +266,3 @@ def legend() -> Text:
         "⏰ recorded by the service between invocations",
         style="dim",
     )
-
-
-# ---------------------------------------------------------------- other views
-def executions_table(rows: list[dict[str, Any]], show_function: bool, width: int | None = None) -> Table | Group:
-    """A table of executions; ARNs are never wrapped (they are copied into other commands).
-
-    When the console is too narrow for whole ARNs in a table, each execution
-    gets two lines instead: name, status, start, function, then the ARN.
-    """
-    cells = [
-        (
-            row.get("_function", "-"),
-            row.get("DurableExecutionName") or "-",
-            row.get("Status") or "?",
-            clock(epoch_seconds(row.get("StartTimestamp")), with_date=True),
-            row.get("DurableExecutionArn") or "-",
-        )
-        for row in rows
-    ]
-    columns = [0, 1, 2, 3, 4] if show_function else [1, 2, 3, 4]
-    headers = ["Function", "Name", "Status", "Started", "ARN"]
-    needed = sum(max(len(headers[c]), *(len(r[c]) for r in cells)) + 3 for c in columns) + 1
-    if width is not None and needed > width:
-        lines: list[Text] = [Text("Durable executions", style="bold")]
-        for function, name, status, started, arn in cells:
-            line = Text()
-            line.append(name, style="bold")
-            line.append("  ")
-            line.append_text(status_text(status))
-            line.append(f"  {started}")
-            if show_function:
-                line.append(f"  {function}", style="magenta")
-            lines.append(line)
-            lines.append(Text(f"  {arn}", style="dim"))
-        return Group(*lines)
-    table = Table(title="Durable executions", title_justify="left", header_style="bold")
-    for c in columns:
-        table.add_column(headers[c], no_wrap=True, style="magenta" if c == 0 else None)
-    for row in cells:
-        table.add_row(*[status_text(row[c]) if c == 2 else row[c] for c in columns])
-    return table
-
-
-def execution_panel(detail: dict[str, Any]) -> Panel:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    started = epoch_seconds(detail.get("StartTimestamp"))
-    ended = epoch_seconds(detail.get("EndTimestamp"))
-    table.add_row("Name", detail.get("DurableExecutionName") or "-")
-    table.add_row("Status", status_text(detail.get("Status")))
-    table.add_row("ARN", detail.get("DurableExecutionArn") or "-")
-    table.add_row("Function", detail.get("FunctionArn") or "-")
-    if detail.get("Version"):
-        table.add_row("Version", detail["Version"])
-    table.add_row("Started", clock(started, with_date=True) + (f".{int((started % 1) * 1000):03d}" if started else ""))
-    if ended is not None:
-        table.add_row("Ended", clock(ended, with_date=True) + f".{int((ended % 1) * 1000):03d}")
-        if started is not None:
-            table.add_row("Took", seconds(ended - started))
-    table.add_row("Input", pretty_json(detail.get("InputPayload")))
-    if detail.get("Result") is not None:
-        table.add_row("Result", Text(pretty_json(detail["Result"]), style="green"))
-    if detail.get("Error"):
-        error = detail["Error"]
-        table.add_row("Error", Text(": ".join(p for p in (error.get("ErrorType"), error.get("ErrorMessage")) if p), style="red"))
-    return Panel(table, title="durable execution", title_align="left", border_style="dim")
-
-
-def callbacks_table(rows: list[dict[str, Any]]) -> Table:
-    """The waiting callbacks; their ids are printed below the table, unwrapped, to copy."""
-    table = Table(title="Callbacks waiting for an answer", title_justify="left", header_style="bold")
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Execution", no_wrap=True)
-    table.add_column("Operation", style="magenta")
-    table.add_column("Waiting since", no_wrap=True)
-    for number, row in enumerate(rows, start=1):
-        table.add_row(str(number), row["execution"], row["operation"], clock(row["since"]))
-    return table

@@ -1,44 +1,37 @@
-"""The `workshop` command: start, list, inspect and answer durable executions on the local stack.
+"""`workshop start`, `list`, `show`, `timeline`, `callback` and `logs`: the commands on durable executions.
 
 All AWS calls go through `workshop.config.boto3_client`, so the same commands
 work against any stack the WORKSHOP_* variables point at. This module does the
-I/O; `workshop.timeline` assembles data and `workshop.render` draws it.
+I/O; `workshop.inspect` assembles data, `workshop.render` and
+`workshop.cli.tables` draw it.
 
-Exit codes: 0 ok, 1 an AWS error / the stack is not running / an execution
-that did not succeed (`start --wait`), 2 a usage error (bad arguments, bad JSON).
+Registered into `workshop.cli.parser.build_parser` by ``register(commands)``;
+errors are reported by `workshop.cli.main`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
 from rich.console import Console
 from rich.text import Text
 
-from workshop import approvals_cli, metrics_cli, render, traces
 from workshop import registry as function_registry
+from workshop.cli import tables
 from workshop.inspect import (
     TERMINAL,
     Services,
-    error_text,
-    fetch_history,
     invocation_logs,
-    not_running_message,
+    read_stream,
     split_qualifier,
 )
 from workshop.inspect import InspectError as CliError
-from workshop.config import StackConfig, boto3_client
-from workshop.timeline import build_timeline, epoch_seconds, split_by_request
+from workshop.inspect.events import epoch_seconds
+from workshop.inspect.execution import load_timeline, pending_callbacks
+from workshop.render.timeline import timeline_renderable
 
 DEFAULT_WAIT_S = 900.0
 
@@ -81,7 +74,7 @@ def cmd_start(args: argparse.Namespace, services: Services, out: Console, err: C
         return 1
     status = detail.get("Status")
     if status == "SUCCEEDED":
-        out.print(render.pretty_json(detail.get("Result")), highlight=False, soft_wrap=True)
+        out.print(tables.pretty_json(detail.get("Result")), highlight=False, soft_wrap=True)
         return 0
     error = detail.get("Error") or {}
     message = ": ".join(p for p in (error.get("ErrorType"), error.get("ErrorMessage")) if p) or status
@@ -146,31 +139,23 @@ def cmd_list(args: argparse.Namespace, services: Services, out: Console, err: Co
     if not rows:
         out.print("No durable executions yet. Start one with: workshop start FUNCTION:live --payload '{...}'", highlight=False, soft_wrap=True)
         return 0
-    out.print(render.executions_table(rows, show_function=len(targets) != 1, width=out.width), soft_wrap=True)
+    out.print(tables.executions_table(rows, show_function=len(targets) != 1, width=out.width), soft_wrap=True)
     return 0
 
 
 def cmd_show(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
     detail = services.client("lambda").get_durable_execution(DurableExecutionArn=args.arn, IncludeExecutionData=True)
-    out.print(render.execution_panel(detail))
+    out.print(tables.execution_panel(detail))
     out.print(f"[dim]what ran in which invocation: workshop timeline {args.arn}[/]", highlight=False, soft_wrap=True)
     return 0
 
 
 def cmd_timeline(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
-    history = fetch_history(services, args.arn)
-    entries = services.invocations(execution_arn=args.arn)
-    try:
-        logs, problems = invocation_logs(services, entries)
-    except EndpointConnectionError as exc:
-        logs, problems = {}, [not_running_message(services.config, exc.kwargs.get("endpoint_url", "")) + " (log lines left out)"]
-    timeline = build_timeline(history, entries, logs, execution_arn=args.arn)
-    timeline.notes.extend(problems)
+    timeline, function = load_timeline(services, args.arn)
     if args.json:
         print(json.dumps(timeline.to_dict(), indent=2, default=str, ensure_ascii=False))
         return 0
-    function = entries[0].get("function") if entries else None
-    out.print(render.timeline_renderable(timeline, function))
+    out.print(timeline_renderable(timeline, function))
     return 0
 
 
@@ -202,41 +187,11 @@ def cmd_callback(args: argparse.Namespace, services: Services, out: Console, err
         if not rows:
             out.print("No callback is waiting for an answer.", highlight=False)
             return 0
-        out.print(render.callbacks_table(rows))
+        out.print(tables.callbacks_table(rows))
         out.print("Answer one (or: workshop callback fail ID --error-type T --error-message M):", style="dim", highlight=False)
         for number, row in enumerate(rows, start=1):
             out.print(f"#{number} workshop callback succeed {row['callback_id']} --result '{{...}}'", highlight=False, soft_wrap=True)
     return 0
-
-
-def pending_callbacks(services: Services, arns: Sequence[str]) -> list[dict[str, Any]]:
-    """Callbacks started and not answered, from each execution's history."""
-    rows: list[dict[str, Any]] = []
-    for arn in arns:
-        history = fetch_history(services, arn)
-        timeline = build_timeline(history, [], {}, execution_arn=arn)
-        names = {e.get("Id"): e.get("Name") for e in history if e.get("Id")}
-        subtypes = {e.get("Id"): e.get("SubType") for e in history if e.get("Id")}
-        for op in timeline.pending:
-            if op.kind != "Callback" or not op.callback_id:
-                continue
-            label = op.name or op.id[:12]
-            if op.parent_id and subtypes.get(op.parent_id) == "WaitForCallback":
-                label = f"{names.get(op.parent_id)} (wait_for_callback)"
-            started = next(
-                (epoch_seconds(e.get("EventTimestamp")) for e in history if e.get("Id") == op.id and e.get("EventType") == "CallbackStarted"),
-                None,
-            )
-            rows.append(
-                {
-                    "execution": timeline.execution_name or arn,
-                    "execution_arn": arn,
-                    "operation": label,
-                    "since": started,
-                    "callback_id": op.callback_id,
-                }
-            )
-    return rows
 
 
 def cmd_logs(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
@@ -281,18 +236,9 @@ def cmd_logs(args: argparse.Namespace, services: Services, out: Console, err: Co
     return 0
 
 
-# -------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="workshop",
-        description=(
-            "Start, inspect and answer durable executions on the workshop's local stack "
-            "(Lambda endpoint: the function host; set WORKSHOP_HOST_PORT etc. to use another stack)."
-        ),
-        epilog="Example: workshop start order-saga:live --payload '{\"order_id\": \"o-1\"}' --wait",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
+# ------------------------------------------------------------------ parsers
+def register(commands: Any) -> None:
+    """Add `start`, `list`, `show`, `timeline`, `callback` and `logs` to the `workshop` subcommands."""
     start = commands.add_parser(
         "start",
         help="start a durable execution (asynchronous Invoke)",
@@ -385,47 +331,3 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--execution", metavar="ARN", help="only the invocations of this durable execution")
     logs.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
     logs.set_defaults(handler=cmd_logs)
-    metrics_cli.register(commands)
-    traces.register(commands)  # `workshop traces` (lab 2)
-    approvals_cli.register(commands)  # approvals, approve, reject
-    return parser
-
-
-# ---------------------------------------------------------------------- main
-def main(argv: Sequence[str] | None = None, *, services: Services | None = None) -> int:
-    """Entry point of `workshop` and `python -m workshop`; returns the exit code."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (0) and usage errors (2): argparse already printed
-        return exc.code if isinstance(exc.code, int) else 2
-    out = Console()
-    err = Console(stderr=True)
-    handler: Callable[..., int] = args.handler
-    try:
-        services = services or Services()
-    except SystemExit as exc:  # StackConfig rejects a WORKSHOP_*_PORT that is not a port
-        err.print(Text(str(exc.code), style="bold red"), soft_wrap=True)
-        return 2
-    try:
-        return handler(args, services, out, err)
-    except CliError as exc:
-        err.print(Text(exc.message, style="bold red"), soft_wrap=True)
-        return exc.code
-    except ClientError as exc:
-        err.print(Text(error_text(exc), style="bold red"), soft_wrap=True)
-        return 1
-    except EndpointConnectionError as exc:
-        config = services.config
-        err.print(Text(not_running_message(config, exc.kwargs.get("endpoint_url", "")), style="bold red"), soft_wrap=True)
-        return 1
-    except ParamValidationError as exc:
-        err.print(Text(str(exc), style="bold red"), soft_wrap=True)
-        return 2
-    except KeyboardInterrupt:
-        err.print("interrupted", style="yellow")
-        return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
