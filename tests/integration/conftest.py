@@ -13,7 +13,7 @@ import pytest
 
 from workshop import stack
 from workshop.config import StackConfig, stack_env
-from workshop.labs.run import _environment
+from workshop.labs.harness.in_process import environment
 
 
 free_port = stack.free_port
@@ -26,7 +26,7 @@ export = stack_env  # the env vars that make StackConfig() (CLI, clients) point 
 @contextmanager
 def running_stack(config: StackConfig, extra_env: dict[str, str] | None = None) -> Iterator[StackConfig]:
     """Up with its env exported (so StackConfig() finds it), then down by pid and the env restored."""
-    with _environment({**export(config), **(extra_env or {})}):
+    with environment({**export(config), **(extra_env or {})}):
         try:
             stack.up(config, say=lambda line: None)
             yield config

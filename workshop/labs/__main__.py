@@ -121,8 +121,7 @@ def cmd_run(lab: Lab) -> int:
     """The learner's handler by default; LAB_TARGET=solution (or starter) runs that one
     instead, as the checks do, without touching the learner's file or progress."""
     from workshop import stack
-    from workshop import registry
-    from workshop.labs.run import read_live, start_live
+    from workshop.labs.harness.live import deploy
     from workshop.render.console import show_timeline
 
     config = StackConfig()
@@ -134,18 +133,16 @@ def cmd_run(lab: Lab) -> int:
         stack.up(config, say=console.print)
     running = f"your {lab.handler_path('learner').name}" if target == "learner" else f"{target}/handler.py"
     console.rule(f"{running}, as a real durable execution")
-    name = lab.function_name if target == "learner" else f"{lab.function_name}-{target}"  # as the live checks name it
     pending: PendingChecks | None = None
     try:
         with phases.phase("live"):
-            registry.register_copy(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
-            lab.prepare_live(config)
-            arn = start_live(config, name, lab.payload)
+            function = deploy(lab, target, config)  # the function the live checks run, or read back
+            arn = function.start(lab.payload)
             if lab.checks_read_the_live_run:
                 # the checks read this execution back: they run while it waits out its backoffs
                 pending = start_checks(lab, target, config, live_execution=arn)
             try:
-                run = read_live(config, name, arn)
+                run = function.read(arn)
             except AssertionError as exc:
                 console.print(f"[red]the live run did not finish:[/] {exc}")
                 run = None
@@ -226,11 +223,10 @@ def cmd_progress() -> int:
 
 def cmd_verify(labs: list[Lab]) -> int:
     """Every stage fails on the starter and passes on the solution (CI runs this)."""
-    from workshop import stack
+    from workshop.labs.harness.live import ensure_stack
 
     config = StackConfig()
-    if not stack.status(config, say=lambda line: None):
-        stack.up(config, say=lambda line: None)
+    ensure_stack(config)
     ok = True
     table = Table(title="lab checks: starter must fail every stage, solution must pass every stage")
     for column in ("lab", "stage", "starter", "solution"):

@@ -1,20 +1,19 @@
 """One execution of a lab's handler and what it printed, per invocation.
 
-Two ways to get one, with the same shape, so a stage check can be written once:
-- `run_in_process`: DurableFunctionTestRunner + the in-process AWS fakes, in
-  about a second (waits and retry back-offs are skipped);
-- `run_live`: a real durable execution on the local stack, through the
-  function host, with the log lines read back from CloudWatch Logs.
+Two ways to get one, with the same shape (`ExecutionRun`), so a stage check
+can be written once:
+- in-process, through the harness of the lab's service (workshop/labs/harness/:
+  DurableFunctionTestRunner + the in-process AWS fakes, in about a second);
+- live, here: a real durable execution on the local stack, through the
+  function host, with the log lines read back from CloudWatch Logs
+  (harness/live.py registers the lab's function first).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,100 +57,6 @@ class ExecutionRun:
 
     def all_lines(self) -> list[str]:
         return [line for lines in self.invocations for line in lines]
-
-
-# ------------------------------------------------------------------ in-process
-SAGA_ENV = {
-    "INVENTORY_TABLE": "inventory",
-    "PAYMENTS_TABLE": "payments",
-    "PAYMENT_FUNCTION": "payment",
-    "WAREHOUSE_FUNCTION": "warehouse",
-    "WAREHOUSE_TIMEOUT_PARAM": "/workshop/order-saga/warehouse-timeout-seconds",
-}
-
-
-@contextmanager
-def _environment(values: dict[str, str | None]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    for key, value in values.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def run_in_process(
-    handler: Callable[[Any, Any], Any],
-    payload: dict[str, Any],
-    env: dict[str, str | None] | None = None,
-    timeout_s: float = 30.0,
-    until_callback: str | None = None,
-) -> ExecutionRun:
-    """Run the order saga's flow with `handler` as the durable function, fakes for AWS.
-
-    With `until_callback`, stop once the execution waits on that callback
-    (the run is then RUNNING): what a still-waiting execution has emitted.
-    """
-    from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
-    from _shared import clients
-    from order_saga import payment, warehouse
-    from order_saga.seed import seed_inventory
-
-    from workshop.labs.capture import capture_log_lines, per_invocation
-    from workshop.testing.fakes import FakeAWS
-
-    fake = FakeAWS()
-    clients.use_factory(fake.client)
-    try:
-        with _environment({**SAGA_ENV, **(env or {})}):
-            seed_inventory(SAGA_ENV["INVENTORY_TABLE"], fake.dynamodb)
-            fake.ssm.parameters[SAGA_ENV["WAREHOUSE_TIMEOUT_PARAM"]] = "30"
-            fake.lambda_.register(SAGA_ENV["WAREHOUSE_FUNCTION"], warehouse.lambda_handler)
-            with capture_log_lines() as sink:
-                runner = DurableFunctionTestRunner(handler=per_invocation(handler, sink), poll_interval=0.05)
-                runner.register_function(SAGA_ENV["PAYMENT_FUNCTION"], payment.lambda_handler)
-                fake.lambda_.runner = runner
-                try:
-                    arn = runner.run_async(input=json.dumps(payload), execution_timeout=int(timeout_s))
-                    if until_callback:
-                        runner.wait_for_callback(arn, name=until_callback, timeout=timeout_s)
-                        _wait_until_suspended(runner, arn, timeout_s)
-                        status, result, error = "RUNNING", None, None
-                    else:
-                        outcome = runner.wait_for_result(arn, timeout=timeout_s)
-                        status = outcome.status.name
-                        result = json.loads(outcome.result) if outcome.result else None
-                        error = outcome.error
-                    lines = [list(bucket) for bucket in sink.invocations]
-                finally:
-                    fake.lambda_.join()
-                    runner.close()
-    finally:
-        clients.use_factory(None)
-    return ExecutionRun(arn=arn, status=status, result=result, error=error, invocations=lines)
-
-
-def _wait_until_suspended(runner: Any, arn: str, timeout_s: float) -> None:
-    """After the callback exists, the invocation still has to finish suspending (and flush).
-
-    Suspended = the last history event is an InvocationCompleted that came
-    after the callback started.
-    """
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        types = [event.event_type for event in runner.get_execution_history(arn).events]
-        if "CallbackStarted" in types and types[-1] == "InvocationCompleted" and types.index("CallbackStarted") < len(types) - 1:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"execution {arn} did not suspend on its callback within {timeout_s:.0f} s")
 
 
 # ------------------------------------------------------------------------ live

@@ -15,19 +15,14 @@ import pytest
 
 from tracing import TracedRun, UdpReceiver, lambda_mode_env, run_traced_in_process, run_traced_live
 
-from workshop.labs.model import Lab, load_lab
-from workshop.labs.pytest_plugin import lab_handler, target  # noqa: E402, F401
-
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+from workshop.labs.model import Lab
+from workshop.labs.pytest_plugin import lab_at, lab_handler, target  # noqa: F401
 
 LAB_DIR = Path(__file__).resolve().parent.parent
 RECEIVER = UdpReceiver()
 os.environ.update(lambda_mode_env(RECEIVER, str(LAB_DIR)))
 
-
-@pytest.fixture(scope="session")
-def lab() -> Lab:
-    return load_lab(LAB_DIR)
+lab = lab_at(__file__)
 
 
 @pytest.fixture(scope="session")
@@ -39,4 +34,4 @@ def traced_run(lab: Lab, lab_handler: ModuleType) -> TracedRun:
 @pytest.fixture(scope="session")
 def live_traced_run(lab: Lab, target: str) -> TracedRun:
     """One real execution on the local stack, with each invocation's trace from the X-Ray sink."""
-    return run_traced_live(lab, target, lab.payload)
+    return run_traced_live(lab, target)

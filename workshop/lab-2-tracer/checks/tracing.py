@@ -4,12 +4,13 @@ Two ways to get them, with the same shape (`TracedRun`: the run, and one
 `workshop.inspect.traces.TraceView` per invocation, in order), so a check is written once:
 
 - in-process: the handler runs under DurableFunctionTestRunner (via
-  workshop.labs.run.run_in_process) with Powertools Tracer enabled in Lambda
+  workshop.labs.harness.saga.run_saga) with Powertools Tracer enabled in Lambda
   mode; the X-Ray SDK sends its subsegments over UDP to a receiver in this
   process. Each invocation gets a fresh `_X_AMZN_TRACE_ID`, and the
   function's own segment is added the way the function host adds it on the
   stack (workshop.host.tracing), so the trees look like the live ones.
-- live: a real execution on the stack; the documents come from the X-Ray sink.
+- live: a real execution on the stack (workshop.labs.harness.live); the
+  documents come from the X-Ray sink.
 
 In-process, the payment and warehouse functions run in the same process and
 would write their `## lambda_handler` into the saga's traces (X-Ray's trace
@@ -31,7 +32,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from workshop.host.tracing import function_segment, trace_header
-from workshop.labs.run import ExecutionRun, _environment, run_in_process
+from workshop.labs.harness.in_process import environment
+from workshop.labs.harness.live import live_run
+from workshop.labs.harness.saga import run_saga
+from workshop.labs.run import ExecutionRun
 from workshop.inspect.traces import Span, TraceView, build_traces
 
 HANDLER_SUBSEGMENT = "## lambda_handler"
@@ -210,7 +214,7 @@ def run_traced_in_process(handler: Callable[[Any, Any], Any], payload: dict[str,
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(payment, "lambda_handler", _apart("payment function", payment.lambda_handler))
         patch.setattr(warehouse, "lambda_handler", _apart("warehouse function", warehouse.lambda_handler))
-        run = run_in_process(one_invocation, payload)
+        run = run_saga(one_invocation, payload)
     received = receiver.settle()
     if not received:
         raise AssertionError(
@@ -246,25 +250,13 @@ def live_traces(config: Any, arn: str, deadline_s: float = 10.0) -> list[TraceVi
     return [by_request[r] for r in wanted]
 
 
-def run_traced_live(lab: Any, target: str, payload: dict[str, Any]) -> TracedRun:
-    """One real execution of the lab's handler on the local stack (started if it is not running)."""
-    from workshop import stack
+def run_traced_live(lab: Any, target: str) -> TracedRun:
+    """One real execution of the lab's handler on the local stack, or make lab-2's own read back."""
     from workshop.config import StackConfig
-    from workshop.labs.checks import LIVE_EXECUTION_ENV
-    from workshop import registry
-    from workshop.labs.run import read_live, run_live
 
     # The stack's processes must not inherit this process's Lambda-mode settings.
     clean = {key: None for key in ("AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT", "AWS_XRAY_DAEMON_ADDRESS", "AWS_XRAY_CONTEXT_MISSING", "POWERTOOLS_TRACE_DISABLED")}
-    with _environment({**clean, "_X_AMZN_TRACE_ID": quiet_header()}):
+    with environment({**clean, "_X_AMZN_TRACE_ID": quiet_header()}):
         config = StackConfig()
-        if not stack.status(config, say=lambda line: None):
-            stack.up(config, say=lambda line: None)
-        name = lab.function_name if target == "learner" else f"{lab.function_name}-{target}"
-        just_ran = os.environ.get(LIVE_EXECUTION_ENV)
-        if just_ran:  # make lab-2 ran this target on the stack a moment ago: its traces are in the sink
-            run = read_live(config, name, just_ran)
-        else:
-            registry.register_copy(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
-            run = run_live(config, name, payload)
+        run = live_run(lab, target, config=config)  # make lab-2's execution, if it just ran one: its traces are in the sink
         return TracedRun(run=run, traces=live_traces(config, run.arn))

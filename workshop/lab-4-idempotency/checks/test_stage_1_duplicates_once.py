@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ingest_run import Delivery, IngestQueue, ingest_queue, record, record_id
+from workshop.labs.harness.ingest import IngestQueue, IngestRun, ingest_queue, record, record_id
 
 
 def _handler_level_note(queue: IngestQueue) -> str:
@@ -25,7 +25,7 @@ def _handler_level_note(queue: IngestQueue) -> str:
     return ""
 
 
-def _expect_once(queue: IngestQueue, what: str, deliveries: list[Delivery]) -> None:
+def _expect_once(queue: IngestQueue, what: str, deliveries: list[IngestRun]) -> None:
     for number, delivery in enumerate(deliveries, start=1):
         assert delivery.status == "SUCCEEDED", (
             f"expected delivery {number} to succeed; its execution ended {delivery.status}: {delivery.error_text()}"

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent
 from botocore.exceptions import ClientError
 from ingest import idempotency
-from ingest_run import LEDGER, ingest_queue, record, record_id
+from workshop.labs.harness.ingest import LEDGER, ingest_queue, record, record_id
 
 IN_PROCESS_REMAINING_MS = 900_000  # what the in-process Lambda context reports
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest_run import Delivery, ingest_queue, record, record_id
+from workshop.labs.harness.ingest import IngestRun, ingest_queue, record, record_id
 
 BAD = "this is not json"
 
@@ -11,7 +11,7 @@ def _batch() -> tuple[list[str], list[str]]:
     return [record("s3", 1), BAD, record("s3", 2)], ["m-1", "m-bad", "m-2"]
 
 
-def _seen(delivery: Delivery) -> str:
+def _seen(delivery: IngestRun) -> str:
     if delivery.status != "SUCCEEDED":
         return f"the execution ended {delivery.status} ({delivery.error_text()})"
     return f"batchItemFailures {delivery.failures}"

@@ -14,7 +14,7 @@ import pytest
 
 from workshop.tools.ingest_tools import MALFORMED_TEMPLATES
 
-from batch import Ingest, outcome, record
+from workshop.labs.harness.ingest import ingest_queue, outcome, record
 
 BAD_RECORD_ID = "t-bad-2"  # what the templates' readable record ids become
 # The first failures shown are the two lessons: a batch that fails half-way, a bad record posted.
@@ -24,8 +24,8 @@ KINDS = sorted(MALFORMED_TEMPLATES, key=lambda kt: _FIRST.index(kt[0]) if kt[0] 
 
 @pytest.mark.parametrize("kind, template", KINDS, ids=[kind.replace(" ", "-") for kind, _ in KINDS])
 def test_a_malformed_body_gets_no_step_and_no_write(lab_handler, kind, template):
-    with Ingest(lab_handler.lambda_handler) as ingest:
-        run = ingest.run_batch([record(1), template.format(run="t", n=2), record(3)], ["m-1", "m-bad", "m-3"])
+    with ingest_queue(lab_handler.lambda_handler) as ingest:
+        run = ingest.deliver([record("t", 1), template.format(run="t", n=2), record("t", 3)], ["m-1", "m-bad", "m-3"])
         ledger = ingest.ledger()
 
     bad_steps = [name for name in run.step_names("enrich:", "post:") if name.endswith(f":{BAD_RECORD_ID}")]

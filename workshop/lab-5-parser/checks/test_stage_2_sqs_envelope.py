@@ -13,14 +13,14 @@ import json
 
 from workshop.tools.ingest_tools import sqs_event
 
-from batch import Ingest, outcome, record
+from workshop.labs.harness.ingest import ingest_queue, outcome, record
 
 
 def test_a_broken_envelope_fails_the_batch_before_any_step(lab_handler):
-    event = sqs_event([record(1), record(2)], message_ids=["m-1", "m-2"])
+    event = sqs_event([record("t", 1), record("t", 2)], message_ids=["m-1", "m-2"])
     del event["Records"][1]["messageId"]  # the second record is not an SQS message
 
-    with Ingest(lab_handler.lambda_handler) as ingest:
+    with ingest_queue(lab_handler.lambda_handler) as ingest:
         run = ingest.run(event)
         written = sorted(ingest.ledger())
 
@@ -33,9 +33,9 @@ def test_a_broken_envelope_fails_the_batch_before_any_step(lab_handler):
 
 
 def test_an_event_that_is_not_an_sqs_batch_fails_with_a_validation_error(lab_handler):
-    event = json.loads(record(1))  # a ledger record invoked directly, not wrapped in an SQS batch
+    event = json.loads(record("t", 1))  # a ledger record invoked directly, not wrapped in an SQS batch
 
-    with Ingest(lab_handler.lambda_handler) as ingest:
+    with ingest_queue(lab_handler.lambda_handler) as ingest:
         run = ingest.run(event)
 
     said = run.error or ""

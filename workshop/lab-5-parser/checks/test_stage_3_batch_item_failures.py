@@ -1,6 +1,6 @@
 """Stage 3: malformed messages come back alone, with their reason on record; good ones post once.
 
-In-process, SQS is played around the executions (batch.deliver): what an
+In-process, SQS is played around the executions (harness.ingest.deliver_with_redrive): what an
 execution hands back is delivered again, up to maxReceiveCount (3), then goes
 to the DLQ. An execution that fails hands back the whole batch. On the stack,
 one real execution of the lab's payload (good and malformed bodies, fresh ids
@@ -14,13 +14,13 @@ import pytest
 
 from workshop.tools.ingest_tools import MALFORMED_TEMPLATES
 
-from batch import MAX_RECEIVE_COUNT, Ingest, deliver, describe_error, outcome, record
+from workshop.labs.harness.ingest import MAX_RECEIVE_COUNT, deliver_with_redrive, describe_error, ingest_queue, outcome, record
 
 _MALFORMED = dict(MALFORMED_TEMPLATES)
 MESSAGES = [
-    ("m-1", record(1)),
+    ("m-1", record("t", 1)),
     ("m-zero", _MALFORMED["zero amount"].format(run="t", n=2)),
-    ("m-3", record(3)),
+    ("m-3", record("t", 3)),
     ("m-not-json", _MALFORMED["not json"].format(run="t", n=4)),
 ]
 GOOD = {"m-1": "t-00001", "m-3": "t-00003"}
@@ -34,8 +34,8 @@ def rejected_lines(run) -> list[dict]:
 @pytest.fixture(scope="module")
 def delivered(lab_handler):
     """The batch, delivered by SQS until nothing comes back or maxReceiveCount; then the tables."""
-    with Ingest(lab_handler.lambda_handler) as ingest:
-        delivery = deliver(ingest, MESSAGES)
+    with ingest_queue(lab_handler.lambda_handler) as ingest:
+        delivery = deliver_with_redrive(ingest, MESSAGES)
         return delivery, ingest.ledger(), ingest.rejections()
 
 

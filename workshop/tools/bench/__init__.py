@@ -15,7 +15,7 @@ Figures:
   each, warm clients): what the host's proxying adds;
 - the order saga's happy path end to end on the live stack (a synchronous
   Invoke of order-saga:live), divided by the same handler under
-  DurableFunctionTestRunner in-process (workshop.labs.run.run_in_process: the floor);
+  DurableFunctionTestRunner in-process (workshop.labs.harness.saga.run_saga: the floor);
 - ingest throughput for 1,000 records with Powertools Idempotency (the
   service's handler), its time divided by the same SQS batches run one by one
   in-process under DurableFunctionTestRunner with the in-memory fakes (the

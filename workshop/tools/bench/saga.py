@@ -30,11 +30,11 @@ def saga_live(config: StackConfig) -> float:
 def saga_in_process() -> float:
     from order_saga.handler import lambda_handler
 
-    from workshop.labs.run import run_in_process
+    from workshop.labs.harness.saga import run_saga
 
     started = time.perf_counter()
     order = {**SAGA_ORDER, "order_id": f"bench-{uuid.uuid4().hex[:10]}"}
-    run = run_in_process(lambda_handler, order, env={"POWERTOOLS_TRACE_DISABLED": "true"})  # no X-Ray sink in-process
+    run = run_saga(lambda_handler, order, env={"POWERTOOLS_TRACE_DISABLED": "true"})  # no X-Ray sink in-process
     seconds = time.perf_counter() - started
     if run.status != "SUCCEEDED" or (run.result or {}).get("status") != "COMPLETED":
         raise SystemExit(f"the benchmark order did not complete in-process: {run.status} {run.result} {run.error}")

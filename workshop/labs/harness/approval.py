@@ -1,10 +1,11 @@
-"""Lab 6's in-process runner: the approval flow with the lab's handler, in-process AWS fakes.
+"""The approval wait in-process: the harness of lab 6 (parameters) and of any lab built on approval-wait.
 
-`workshop.labs.run.run_in_process` is the order saga's; this one drives the
-approval wait: start an expense, wait until it waits on a callback, change a
-parameter or simulate a new execution environment while it waits, answer (or
-let a 1-second timeout fire), and keep what every call to SSM and Secrets
-Manager read, every log/EMF line, the history and the step results.
+A durable function that waits for days on a person cannot be checked by
+running it to the end: the harness drives it. Start an expense, wait until it
+waits on its callback, change a parameter or simulate a new execution
+environment while it waits, answer the callback (approve, reject) or let a
+1-second timeout fire, and keep what every call to SSM and Secrets Manager
+read, every log/EMF line, the history and the step results.
 
 Callback timeouts are real-time timers in the test runner, so the timeout
 scenarios use 1-second durations read from the fake SSM, as the function reads them.
@@ -15,13 +16,11 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from workshop.labs.capture import InvocationLines, capture_log_lines, per_invocation
-from workshop.labs.run import _environment, _wait_until_suspended
-from workshop.testing.fakes import FakeAWS
+from workshop.labs.harness.in_process import InProcess, in_process, wait_until_suspended
 
 TABLE = "approvals"
 SECRET_ID = "workshop/approval/notification-token"
@@ -55,18 +54,13 @@ class _FreshClient:
         return getattr(self._target, name)
 
 
-class Harness:
-    """A warm execution environment running the lab's handler, with fakes for AWS."""
+class ApprovalWait:
+    """A warm execution environment running the lab's handler as approval-wait, with fakes for AWS."""
 
-    def __init__(self, handler: Callable[[Any, Any], Any], lines: InvocationLines, fake: FakeAWS, token: str, params: tuple[str, str]) -> None:
-        from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
-
-        self.threshold_param, self.timeouts_param = params
-        self.fake = fake
-        self.lines = lines
+    def __init__(self, run: InProcess, token: str, threshold_param: str, timeouts_param: str) -> None:
+        self.fake, self.runner, self.lines = run.fake, run.runner, run.lines
         self.token = token
-        self.runner = DurableFunctionTestRunner(handler=per_invocation(handler, lines), poll_interval=0.05)
-        fake.lambda_.runner = self.runner
+        self.threshold_param, self.timeouts_param = threshold_param, timeouts_param
 
     # -- the policy, as an administrator changes it
     def set_threshold(self, value: str) -> None:
@@ -90,7 +84,7 @@ class Harness:
     def wait_for_callback(self, arn: str, name: str = "approval") -> str:
         """The callback's id, once the invocation that created it has suspended."""
         callback_id = self.runner.wait_for_callback(arn, name=name, timeout=DEADLINE)
-        _wait_until_suspended(self.runner, arn, DEADLINE)
+        wait_until_suspended(self.runner, arn, DEADLINE)
         return callback_id
 
     def approve(self, callback_id: str, approver: str = "bo") -> None:
@@ -119,37 +113,33 @@ class Harness:
             history_events=events,
         )
 
+    # -- what it left behind
     def table_item(self, request_id: str) -> dict[str, Any] | None:
         item = self.fake.dynamodb.items(TABLE).get(request_id) if TABLE in self.fake.dynamodb.tables else None
         return {k: next(iter(v.values())) for k, v in item.items()} if item else None
 
+    def all_lines(self) -> list[str]:
+        """Every log and EMF line, all invocations."""
+        return [line for bucket in self.lines.invocations for line in bucket]
+
 
 @contextmanager
-def approval_environment(handler: Callable[[Any, Any], Any], lab: Any) -> Iterator[Harness]:
-    """Fakes wired into approval_wait.clients, the lab's parameters and a fresh token, log capture on."""
-    from _shared import clients
+def approval_wait(handler: Callable[[Any, Any], Any], threshold_param: str, timeouts_param: str, threshold: str) -> Iterator[ApprovalWait]:
+    """Fakes wired into approval_wait.clients, these parameters (hour-long waits) and a fresh token, log capture on."""
     from approval_wait.observability import metrics
 
-    THRESHOLD_PARAM, TIMEOUTS_PARAM = lab.module.THRESHOLD_PARAM, lab.module.TIMEOUTS_PARAM  # noqa: N806
-
-    fake = FakeAWS()
-    token = "tok-" + secrets.token_hex(16)
-    fake.secretsmanager.secrets[SECRET_ID] = token
     env = {
         "APPROVALS_TABLE": TABLE,
-        "APPROVAL_THRESHOLD_PARAM": THRESHOLD_PARAM,
-        "APPROVAL_TIMEOUTS_PARAM": TIMEOUTS_PARAM,
+        "APPROVAL_THRESHOLD_PARAM": threshold_param,
+        "APPROVAL_TIMEOUTS_PARAM": timeouts_param,
         "APPROVER_SECRET": SECRET_ID,
     }
     metrics.clear_metrics()
-    clients.use_factory(fake.client)
-    with ExitStack() as stack:
-        stack.callback(clients.use_factory, None)
-        stack.enter_context(_environment(env))
-        lines = stack.enter_context(capture_log_lines())
-        harness = Harness(handler, lines, fake, token, (THRESHOLD_PARAM, TIMEOUTS_PARAM))
-        stack.callback(harness.runner.close)
-        harness.set_threshold(lab.module.THRESHOLD)
+    token = "tok-" + secrets.token_hex(16)
+    with in_process(handler, env) as run:
+        run.fake.secretsmanager.secrets[SECRET_ID] = token
+        harness = ApprovalWait(run, token, threshold_param, timeouts_param)
+        harness.set_threshold(threshold)
         harness.set_waits(approval=3600, escalation=3600)
         yield harness
 

@@ -1,0 +1,83 @@
+"""A lab's handler on the local stack: the one way the live checks and `make lab-N` put it there.
+
+A live check needs the stack up (started if it is not running), the target's
+code registered as the lab's function (`lab-N-topic`, or `...-starter` /
+`...-solution` for LAB_TARGET), the lab's own set-up done (lab.py's
+`prepare_live`), and then one real execution. Under `make lab-N`, for the labs
+whose checks read the live run (CHECKS_READ_THE_LIVE_RUN), that execution has
+just run: LAB_LIVE_EXECUTION names it, and it is read back instead of started
+again (its durable backoffs are waited out once, not twice).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from workshop.labs.checks import LIVE_EXECUTION_ENV
+from workshop.labs.model import Lab
+from workshop.labs.run import ExecutionRun, read_live, run_live, start_live
+
+
+def function_name(lab: Lab, target: str) -> str:
+    """The function a target runs as on the stack: the learner's is the lab's own name."""
+    return lab.function_name if target == "learner" else f"{lab.function_name}-{target}"
+
+
+def ensure_stack(config: Any) -> None:
+    """The stack up, quietly: left alone when it is running, started when it is not."""
+    from workshop import stack
+
+    if not stack.status(config, say=lambda line: None):
+        stack.up(config, say=lambda line: None)
+
+
+@dataclass
+class LiveFunction:
+    """A target's code registered on the stack as the lab's function, ready to run."""
+
+    config: Any
+    name: str
+
+    def start(self, payload: dict[str, Any]) -> str:
+        """Start one execution (an Event invoke): its ARN, at once."""
+        return start_live(self.config, self.name, payload)
+
+    def run(self, payload: dict[str, Any]) -> ExecutionRun:
+        """One execution, waited for, each invocation's lines read back."""
+        return run_live(self.config, self.name, payload)
+
+    def read(self, arn: str) -> ExecutionRun:
+        """An execution of this function already started: waited for and read back."""
+        return read_live(self.config, self.name, arn)
+
+
+def deploy(lab: Lab, target: str, config: Any) -> LiveFunction:
+    """Register the target's code as the lab's function (from lab.py's BASE_FUNCTION) and do the lab's set-up.
+
+    `make up` rewrites the registry from the template, so this runs before every live run.
+    """
+    from workshop import registry
+
+    name = function_name(lab, target)
+    registry.register_copy(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
+    lab.prepare_live(config)
+    return LiveFunction(config=config, name=name)
+
+
+def live_run(lab: Lab, target: str, payload: dict[str, Any] | None = None, config: Any = None) -> ExecutionRun:
+    """One real execution of the target's handler on the local stack (started if it is not running).
+
+    Without a payload of its own: the lab's payload, or, under make lab-N
+    (LAB_LIVE_EXECUTION set), the execution that command just ran, read back.
+    A check that passes its own payload always gets an execution of its own.
+    """
+    from workshop.config import StackConfig
+
+    config = config or StackConfig()
+    ensure_stack(config)
+    just_ran = os.environ.get(LIVE_EXECUTION_ENV) if payload is None else None
+    if just_ran:  # make lab-N ran this target's code on the stack a moment ago: check that execution
+        return read_live(config, function_name(lab, target), just_ran)
+    return deploy(lab, target, config).run(lab.payload if payload is None else payload)
