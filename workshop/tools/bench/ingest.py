@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-import warnings
 from typing import Any
 
 from workshop import registry as function_registry
@@ -107,30 +106,17 @@ def ingest_in_process(events: list[dict[str, Any]]) -> float:
     poller or worker process, one after another. Only the executions are
     timed, not building the fakes; the ledger must hold every record once.
     """
-    from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
-    from _shared import clients
     from ingest.handler import lambda_handler
 
-    from workshop.labs.capture import capture_log_lines
-    from workshop.labs.run import _environment
-    from workshop.testing.fakes import FakeAWS
+    from workshop.labs.harness.in_process import in_process
 
-    fake = FakeAWS()
-    clients.use_factory(fake.client)
-    try:
-        # the log lines and EMF go to a sink, not the bench's output; replays warn "No application metrics"
-        with _environment({**INGEST_TABLES, "POWERTOOLS_TRACE_DISABLED": "true"}), capture_log_lines(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            runner = DurableFunctionTestRunner(handler=lambda_handler, poll_interval=0.05)
-            try:
-                inputs = [json.dumps(event) for event in events]
-                started = time.perf_counter()
-                outcomes = [runner.run(input=payload, execution_timeout=60) for payload in inputs]
-                seconds = time.perf_counter() - started
-            finally:
-                runner.close()
-    finally:
-        clients.use_factory(None)
+    # the log lines and EMF go to a sink, not the bench's output; so do the warnings ("No application metrics")
+    with in_process(lambda_handler, {**INGEST_TABLES, "POWERTOOLS_TRACE_DISABLED": "true"}) as run:
+        inputs = [json.dumps(event) for event in events]
+        started = time.perf_counter()
+        outcomes = [run.runner.run(input=payload, execution_timeout=60) for payload in inputs]
+        seconds = time.perf_counter() - started
+        fake = run.fake
     failed = [o for o in outcomes if o.status.name != "SUCCEEDED" or json.loads(o.result or "{}").get("batchItemFailures")]
     records = sum(len(event["Records"]) for event in events)
     posted = len(fake.dynamodb.items(INGEST_TABLES["LEDGER_TABLE"]))
