@@ -23,8 +23,10 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 .DEFAULT_GOAL := help
 .PHONY: help env up down status logs demo test test-unit clean measure bench repeat progress validate test-compose deploy destroy
 
+# Each target's `## ` text, with @LABS@ replaced by the lab numbers from workshop/labs/manifest.py,
+# the one list of the labs (stdlib only: it runs with $(PYTHON) before any environment exists).
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -v labs="$$($(PYTHON) -m workshop.labs.manifest range || echo N)" 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {gsub("%", "N", $$1); gsub("@LABS@", labs, $$2); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 env: $(ENV_STAMPS) ## create both virtual environments (pinned; with uv when it can be had, else pip: scripts/make-venv)
 
@@ -85,7 +87,7 @@ lab-%-solution: env ## the diff from your handler.py to lab N's solution
 lab-%-reset: env ## restore lab N's starter (your file is kept as handler.py.bak-<time>)
 	@$(PY) -m workshop.labs reset $*
 
-lab-%: env ## run lab N (1-6): its goal, a live run, what to look at, every stage's check
+lab-%: env ## run lab N (@LABS@): its goal, a live run, what to look at, every stage's check
 	@$(PY) -m workshop.labs run $*
 
 progress: env ## every lab and stage, from your last runs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -12,13 +13,85 @@ import pytest
 from workshop.config import REPO_ROOT
 from workshop.labs.capture import capture_log_lines, per_invocation
 from workshop.labs.checks import _failure_text
-from workshop.labs.model import TARGETS, all_labs
+from workshop.labs import manifest
+from workshop.labs.model import TARGETS, all_labs, find_lab, load_lab
 
 LABS = all_labs()
 
 
 def test_labs_are_found_and_numbered_from_one():
     assert [lab.number for lab in LABS] == list(range(1, len(LABS) + 1))
+    assert [(lab.number, lab.path.name, lab.title) for lab in LABS] == [(e.number, e.folder, e.title) for e in manifest.LABS]
+
+
+def _readme_lab_rows(text: str) -> list[tuple[int, str, str]]:
+    """The README's lab table: `| `make lab-N` | utility | service | what you fix |`, one row a lab."""
+    rows = re.findall(r"^\| `make lab-(\d+)` \| ([^|]+?) \| ([^|]+?) \|", text, flags=re.M)
+    return [(int(number), utility, service) for number, utility, service in rows]
+
+
+def _service_name(function: str) -> str:
+    """A service as the READMEs name it: the heading of services/<package>/README.md ("# SQS ingest")."""
+    readme = REPO_ROOT / "services" / function.replace("-", "_") / "README.md"
+    assert readme.is_file(), f"the manifest names the service {function!r}, but {readme} does not exist"
+    return readme.read_text(encoding="utf-8").splitlines()[0].removeprefix("# ").strip()
+
+
+def test_the_readme_lab_table_is_the_manifest():
+    """The README's table of labs and each lab's README heading say what workshop/labs/manifest.py says.
+
+    The README is written by hand, so this is what keeps it from drifting when
+    a lab is added, renumbered, renamed or moved to another service.
+    """
+    rows = _readme_lab_rows((REPO_ROOT / "README.md").read_text(encoding="utf-8"))
+    expected = [(e.number, e.title, _service_name(e.service)) for e in manifest.LABS]
+    assert [(n, utility, service.casefold()) for n, utility, service in rows] == [
+        (n, title, service.casefold()) for n, title, service in expected
+    ], "README.md's lab table (number, utility, service) differs from workshop/labs/manifest.py"
+    for entry in manifest.LABS:
+        heading = (entry.path / "README.md").read_text(encoding="utf-8").splitlines()[0]
+        assert heading == f"# Lab {entry.number} — {entry.title}", f"workshop/{entry.folder}/README.md"
+
+
+def test_the_readme_check_sees_a_drifted_row():
+    assert _readme_lab_rows("| `make lab-4` | Idempotency | SQS ingest | duplicates |\n| `make lab-5` | Parsers | ingest | x |") == [
+        (4, "Idempotency", "SQS ingest"),
+        (5, "Parsers", "ingest"),
+    ]
+
+
+def test_make_help_says_the_manifests_lab_numbers():
+    assert manifest.numbers_text() == f"1-{len(manifest.LABS)}"
+    assert manifest.numbers_text([1, 2, 4]) == "1, 2, 4"
+    assert manifest.numbers_text([]) == "none yet"
+
+
+def _fake_labs(tmp_path, monkeypatch, *entries):
+    for entry in entries:
+        (tmp_path / entry.folder).mkdir()
+        (tmp_path / entry.folder / "lab.py").write_text("GOAL = 'g'\nSTAGES = []\nPAYLOAD = {}\n")
+    monkeypatch.setattr(manifest, "LABS_DIR", tmp_path)
+    monkeypatch.setattr(manifest, "LABS", entries)
+
+
+def test_a_folder_not_in_the_manifest_is_not_a_lab(tmp_path, monkeypatch):
+    _fake_labs(tmp_path, monkeypatch, manifest.LabEntry(1, "lab-1-demo", "Demo", service="order-saga"))
+    (tmp_path / "lab-2-stray").mkdir()
+    (tmp_path / "lab-2-stray" / "lab.py").write_text("GOAL = 'g'\nSTAGES = []\nPAYLOAD = {}\n")
+    assert [(lab.number, lab.topic, lab.title, lab.base_function) for lab in all_labs()] == [(1, "demo", "Demo", "order-saga")]
+    with pytest.raises(SystemExit, match="There is no lab 2. Labs available: 1."):
+        find_lab(2)
+    with pytest.raises(SystemExit, match="no entry for the folder 'lab-2-stray'"):
+        load_lab(tmp_path / "lab-2-stray")
+
+
+def test_a_manifest_entry_without_its_folder_is_an_error(tmp_path, monkeypatch):
+    _fake_labs(tmp_path, monkeypatch, manifest.LabEntry(1, "lab-1-demo", "Demo", service="order-saga"))
+    monkeypatch.setattr(manifest, "LABS", (*manifest.LABS, manifest.LabEntry(2, "lab-2-gone", "Gone", service="ingest")))
+    with pytest.raises(SystemExit, match=r"lab 2 \(Gone\) is in workshop/labs/manifest.py but .*lab-2-gone/lab.py does not exist"):
+        all_labs()
+    with pytest.raises(ValueError, match="must be named lab-3-<topic>"):
+        manifest.LabEntry(3, "lab-4-wrong", "Wrong", service="ingest")
 
 
 @pytest.mark.parametrize("lab", LABS, ids=[f"lab-{lab.number}" for lab in LABS])

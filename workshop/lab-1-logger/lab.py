@@ -1,4 +1,4 @@
-"""Lab 1 — Logger: what the lab runner needs to know about this lab."""
+"""Lab 1: what the lab runner needs to know beyond its entry in workshop/labs/manifest.py (number, title, service)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Any
 
 from workshop.labs.model import Stage
 
-TITLE = "Logger"
 GOAL = (
     "Make the order saga's logs useful in a durable function: structured JSON with the Lambda "
     "context, every business message once per execution (not once per replay), and one key "

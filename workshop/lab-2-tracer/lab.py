@@ -1,4 +1,4 @@
-"""Lab 2 — Tracer: what the lab runner needs to know about this lab."""
+"""Lab 2: what the lab runner needs to know beyond its entry in workshop/labs/manifest.py (number, title, service)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Any
 
 from workshop.labs.model import Stage
 
-TITLE = "Tracer"
 GOAL = (
     "Make the order saga's X-Ray traces tell the truth in a durable function: one clean "
     "## lambda_handler per invocation (a suspension is not a fault), every invocation annotated "

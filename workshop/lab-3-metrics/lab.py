@@ -1,4 +1,4 @@
-"""Lab 3 — Metrics: what the lab runner needs to know about this lab."""
+"""Lab 3: what the lab runner needs to know beyond its entry in workshop/labs/manifest.py (number, title, service)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Any
 
 from workshop.labs.model import Stage
 
-TITLE = "Metrics"
 GOAL = (
     "Count orders right in a durable function: the namespace and dimensions the dashboards "
     "expect, OrderPlaced once per execution (not once per replay), and the outcome once, when "

@@ -1,21 +1,21 @@
-"""Lab 4 — Idempotency: what the lab runner needs to know about this lab."""
+"""Lab 4: what the lab runner needs to know beyond its entry in workshop/labs/manifest.py (number, title, service)."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 from workshop.tools.ingest_tools import sqs_event, valid_record
+from workshop.labs.manifest import entry_of
 from workshop.labs.model import Stage
 
-TITLE = "Idempotency"
 GOAL = (
     "Post every SQS record to the ledger once, however often it is delivered: Powertools Idempotency "
     "keyed on the business id, placed where a durable function's replays cannot trip it, and partial "
     "batch failures so one bad record does not send its good neighbours round again."
 )
-BASE_FUNCTION = "ingest"  # the lab's function gets the ingest function's tables and settings
 ENV_OVERRIDES: dict[str, str | None] = {}
 
 # A batch as Lambda's SQS poller sends it: three good records and a malformed one. The record
@@ -61,7 +61,7 @@ def show_signal(console: Any, run: Any) -> None:
     from workshop.labs.run import run_live
 
     config = StackConfig()
-    table = registry.function(config, BASE_FUNCTION)["environment"]["LEDGER_TABLE"]
+    table = registry.function(config, entry_of(Path(__file__).parent).service)["environment"]["LEDGER_TABLE"]
     dynamodb = boto3_client("dynamodb", config)
     record_ids = [f"{RUN_ID}-{n:05d}" for n in (1, 2, 3)]
 

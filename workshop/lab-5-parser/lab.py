@@ -1,4 +1,4 @@
-"""Lab 5 — Parser: what the lab runner needs to know about this lab."""
+"""Lab 5: what the lab runner needs to know beyond its entry in workshop/labs/manifest.py (number, title, service)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ from typing import Any
 from workshop.tools.ingest_tools import MALFORMED_TEMPLATES, sqs_event, valid_record
 from workshop.labs.model import Stage
 
-TITLE = "Parser"
 GOAL = (
     "Validate what enters the ingest function before any step runs: parse the SQS batch with "
     "Powertools Parser, validate each body with a model, and hand back only the malformed "
     "messages (batch item failures, then the DLQ, with the reason on record) while the good "
     "records of the same batch are posted once."
 )
-BASE_FUNCTION = "ingest"
 ENV_OVERRIDES: dict[str, str | None] = {}
 
 # The stack's tables outlive a run: every load of this file makes a fresh run id, so the

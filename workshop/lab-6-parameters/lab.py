@@ -1,20 +1,19 @@
-"""Lab 6 — Parameters: what the lab runner needs to know about this lab."""
+"""Lab 6: what the lab runner needs to know beyond its entry in workshop/labs/manifest.py (number, title, service)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from workshop.labs.manifest import entry_of
 from workshop.labs.model import Stage
 
-TITLE = "Parameters"
 GOAL = (
     "Read configuration right in a function that waits for days: Powertools Parameters with "
     "caching instead of a raw call in every invocation, the threshold read inside the steps "
     "that use it (fresh after the wait), and the secret's value in no log, trace, metric, "
     "step result or history event."
 )
-BASE_FUNCTION = "approval-wait"
 
 # The lab's function reads parameters of its own, so the live run can use
 # 1-second approval timeouts without touching approval-wait's 3-day policy.
@@ -94,7 +93,7 @@ def show_signal(console: Any, run: Any) -> None:
         f"decision: {result.get('status')} / {result.get('reason')} with threshold {result.get('threshold')} "
         f"(escalated: {result.get('escalated')}) in {len(run.invocations)} invocations"
     )
-    secret = stack_secret(config, BASE_FUNCTION)
+    secret = stack_secret(config, entry_of(Path(__file__).parent).service)
     table = Table(title="where the approver-notification token's value appears in this execution")
     table.add_column("place")
     table.add_column("token found?")

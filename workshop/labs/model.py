@@ -1,4 +1,10 @@
-"""What a lab is, read from its folder's `lab.py`."""
+"""What a lab is: its entry in `workshop/labs/manifest.py`, and the rest from its folder's `lab.py`.
+
+The manifest says which labs there are (number, folder, title, service); a
+folder it does not name is not a lab, however it is named, and an entry
+whose folder is missing is an error that says so rather than a lab that
+silently disappears from `make progress`.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from workshop.config import REPO_ROOT
+from workshop.labs import manifest
+from workshop.labs.manifest import LabEntry
 
-LABS_DIR = REPO_ROOT / "workshop"
 TARGETS = ("learner", "starter", "solution")
-_LAB_DIR = re.compile(r"^lab-(?P<number>\d+)-(?P<topic>[a-z0-9-]+)$")
 _STAGE_FILE = re.compile(r"^test_stage_(?P<number>\d+)_[a-z0-9_]+\.py$")
 
 
@@ -95,19 +100,27 @@ def load_checks_module(lab_path: Path, name: str) -> ModuleType:
 
 
 def load_lab(path: Path) -> Lab:
-    match = _LAB_DIR.match(path.name)
-    if not match:
-        raise SystemExit(f"{path} is not a lab folder (lab-N-topic)")
-    meta = _load_module(path / "lab.py", f"workshop_lab_{match['number']}_meta")
+    """The lab in a folder (its checks' conftest passes its own folder): the manifest's entry, then its lab.py."""
+    return _load(manifest.entry_of(path))
+
+
+def _load(entry: LabEntry) -> Lab:
+    lab_py = entry.path / "lab.py"
+    if not lab_py.is_file():
+        raise SystemExit(
+            f"lab {entry.number} ({entry.title}) is in workshop/labs/manifest.py but {lab_py} does not exist: "
+            f"restore workshop/{entry.folder}/ or remove its entry"
+        )
+    meta = _load_module(lab_py, f"workshop_lab_{entry.number}_meta")
     return Lab(
-        number=int(match["number"]),
-        topic=match["topic"],
-        path=path,
-        title=meta.TITLE,
+        number=entry.number,
+        topic=entry.topic,
+        path=entry.path,
+        title=entry.title,
         goal=meta.GOAL,
         stages=list(meta.STAGES),
         payload=dict(meta.PAYLOAD),
-        base_function=getattr(meta, "BASE_FUNCTION", "order-saga"),
+        base_function=entry.service,
         env_overrides=dict(getattr(meta, "ENV_OVERRIDES", {})),
         checks_read_the_live_run=bool(getattr(meta, "CHECKS_READ_THE_LIVE_RUN", False)),
         module=meta,
@@ -115,16 +128,16 @@ def load_lab(path: Path) -> Lab:
 
 
 def all_labs() -> list[Lab]:
-    labs = [load_lab(p) for p in sorted(LABS_DIR.iterdir()) if p.is_dir() and _LAB_DIR.match(p.name)]
-    return sorted(labs, key=lambda lab: lab.number)
+    """Every lab of the manifest, in its order (by number)."""
+    return [_load(entry) for entry in sorted(manifest.LABS, key=lambda e: e.number)]
 
 
 def find_lab(number: int) -> Lab:
-    for lab in all_labs():
-        if lab.number == number:
-            return lab
-    available = ", ".join(str(lab.number) for lab in all_labs()) or "none yet"
-    raise SystemExit(f"There is no lab {number}. Labs available: {available}.")
+    """One lab by number; only its own lab.py is loaded."""
+    entry = manifest.entry(number)
+    if entry is None:
+        raise SystemExit(f"There is no lab {number}. Labs available: {', '.join(str(e.number) for e in manifest.LABS) or 'none yet'}.")
+    return _load(entry)
 
 
 def current_target() -> str:
