@@ -16,4 +16,20 @@ Modules, one idea each:
 - ``clients``       the one place boto3 clients are created (tests replace it)
 - ``observability`` the shared Powertools Logger, Tracer and Metrics
 - ``seed``          sample inventory for a fresh stack
+
+The labs import only the names in ``__all__`` (``from order_saga import run_saga``).
+They come from the handler and the observability module, which build Powertools
+objects and load the durable SDK, so they are imported on first use, not here:
+``import order_saga`` (and with it ``order_saga.payment``, ``order_saga.seed``)
+stays cheap. Why, at length: ``_shared/exports.py``.
 """
+
+from _shared.exports import lazy_exports
+
+__all__ = ["Order", "annotate_execution", "metrics", "parse_order", "run_saga"]
+
+__getattr__, __dir__ = lazy_exports(globals(), {
+    ".handler": ["run_saga"],
+    ".models": ["Order", "parse_order"],
+    ".observability": ["annotate_execution", "metrics"],
+})  # fmt: skip

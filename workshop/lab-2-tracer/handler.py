@@ -16,8 +16,7 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_lambda_powertools import Tracer
 
-from order_saga.handler import run_saga
-from order_saga.models import Order, parse_order
+from order_saga import Order, parse_order, run_saga
 
 tracer = Tracer(service="order-saga")
 

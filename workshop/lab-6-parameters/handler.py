@@ -26,24 +26,13 @@ from aws_durable_execution_sdk_python import (
 from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
 from aws_lambda_powertools.metrics import MetricUnit
 
-from _shared import clients
-from approval_wait import approvals, notification, settings
-from approval_wait.handler import (
-    APPROVAL_CALLBACK,
-    APPROVER,
-    DECIDE_STEP,
-    ESCALATE_STEP,
-    ESCALATION,
-    ESCALATION_CALLBACK,
-    LOAD_POLICY_STEP,
-    NOTIFY_STEP,
-    STEP_CONFIG,
-    record_outcome,
-)
-from approval_wait.handler import decode_answer
-from approval_wait.models import Expense, parse_expense
-from approval_wait.observability import annotate_execution, logger, metrics, tracer
-from approval_wait.outcome import ApprovalOutcome, Reason, Status
+from approval_wait import (  # the service's public names (approval_wait.__all__)
+    APPROVAL_CALLBACK, APPROVER, DECIDE_STEP, ESCALATE_STEP, ESCALATION, ESCALATION_CALLBACK,
+    LOAD_POLICY_STEP, NOTIFY_STEP, STEP_CONFIG, decode_answer, record_outcome,
+    ApprovalOutcome, Expense, Reason, Status, parse_expense,
+    annotate_execution, logger, metrics, tracer,
+    approvals, clients, notification, settings,
+)  # fmt: skip
 
 
 @tracer.capture_method

@@ -20,9 +20,7 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_lambda_powertools import Logger
 
-from order_saga.handler import run_saga
-from order_saga.models import parse_order
-from order_saga.observability import metrics
+from order_saga import metrics, parse_order, run_saga
 
 logger = Logger(service="order-saga")
 

@@ -7,7 +7,7 @@
   it would wrap the handler body, which the SDK suspends by raising an
   exception through it: every suspended invocation would be recorded as a
   fault (SuspendExecution).
-- Stage 2: `@annotate_execution` (order_saga.observability; the decorator is services/_shared/observability.py)
+- Stage 2: `@annotate_execution` (from order_saga; the decorator is services/_shared/observability.py)
   sits between the two. It runs on Lambda's thread inside `## lambda_handler`
   and reads the execution ARN from the durable invocation envelope, so every
   invocation of one execution carries the same `execution_arn` annotation and
@@ -28,9 +28,7 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution
 from aws_lambda_powertools import Tracer
 
-from order_saga.handler import run_saga
-from order_saga.models import Order, parse_order
-from order_saga.observability import annotate_execution
+from order_saga import Order, annotate_execution, parse_order, run_saga
 
 tracer = Tracer(service="order-saga")
 

@@ -19,8 +19,7 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from order_saga.handler import run_saga
-from order_saga.models import parse_order
+from order_saga import parse_order, run_saga
 
 metrics = Metrics(namespace="Workshop", service="order-saga")
 

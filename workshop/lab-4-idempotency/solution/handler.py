@@ -23,10 +23,8 @@ from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
-from ingest import idempotency, ledger
-from ingest.handler import COMES_BACK, REJECTED, ingest, record_metrics, reject
-from ingest.models import Rejected, parse_batch
-from ingest.observability import logger, metrics
+from ingest import COMES_BACK, REJECTED, ingest, record_metrics, reject  # the service's durable function
+from ingest import Rejected, idempotency, ledger, logger, metrics, parse_batch
 
 
 @idempotent_function(

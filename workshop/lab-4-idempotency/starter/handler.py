@@ -19,10 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
-from ingest import ledger
-from ingest.handler import COMES_BACK, ingest, record_metrics
-from ingest.models import Rejected, parse_batch
-from ingest.observability import logger, metrics
+from ingest import COMES_BACK, Rejected, ingest, ledger, logger, metrics, parse_batch, record_metrics
 
 
 class RecordRejected(Exception):

@@ -26,10 +26,8 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import SqsModel, SqsRecordModel
 from pydantic import ValidationError
 
+from ingest import Accepted, LedgerRecord, Rejected, describe, idempotency, logger, metrics
 from ingest import handler as service
-from ingest import idempotency
-from ingest.models import Accepted, LedgerRecord, Rejected, describe
-from ingest.observability import logger, metrics
 
 
 def validate(message: SqsRecordModel) -> Accepted | Rejected:

@@ -20,10 +20,8 @@ from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
+from ingest import Accepted, LedgerRecord, idempotency, logger, metrics
 from ingest import handler as service
-from ingest import idempotency
-from ingest.models import Accepted, LedgerRecord
-from ingest.observability import logger, metrics
 
 
 def to_record(body: dict[str, Any]) -> LedgerRecord:

@@ -8,6 +8,9 @@
   execution starts (checkpointed, so every replay takes the same branch), and
   again in ``decide`` after the wait with ``fresh=True`` (``force_fetch``), so a
   threshold changed during the wait is the one applied, whatever the cache holds.
+  Those two steps are the service's own ``load_policy`` and ``decide``
+  (services/approval_wait/handler.py), imported rather than copied: what this
+  stage asks for is exactly what the service does.
 - Stage 3: the token never leaves ``notification.sign``, called inside the
   notify/escalate steps: their results (the checkpoints) hold the signature,
   never the token; nothing that returns the token is traced, logged or
@@ -19,36 +22,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from aws_durable_execution_sdk_python import (
-    DurableContext,
-    StepContext,
-    durable_execution,
-)
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
-from approval_wait import approvals, policy
-from approval_wait.handler import (
-    APPROVER,
-    DECIDE_STEP,
-    ESCALATION,
-    LOAD_POLICY_STEP,
-    STEP_CONFIG,
-    record_outcome,
-)
-from approval_wait.handler import ask as service_ask
-from approval_wait.models import Expense, parse_expense
-from approval_wait.observability import annotate_execution, logger, metrics, tracer
-from approval_wait.outcome import ApprovalOutcome, Reason, Status
-
-
-def load_policy(context: DurableContext) -> dict[str, Any]:
-    """Step "load-policy": the threshold and the durations, read once when the execution gets here."""
-
-    def run(step: StepContext) -> dict[str, Any]:
-        loaded = {"threshold": str(policy.threshold()), "waits": policy.wait_policy().to_dict()}
-        step.logger.info("Approval policy loaded", extra=loaded)
-        return loaded
-
-    return context.step(run, name=LOAD_POLICY_STEP, config=STEP_CONFIG)
+from approval_wait import (  # the service's public names (approval_wait.__all__)
+    APPROVER, ESCALATION, decide, load_policy, record_outcome,
+    ApprovalOutcome, Expense, Reason, Status, parse_expense,
+    annotate_execution, logger, metrics, tracer,
+)  # fmt: skip
+from approval_wait import ask as service_ask
 
 
 def ask(context: DurableContext, expense: Expense, stage: str, waits: dict[str, int]) -> dict[str, Any]:
@@ -61,34 +42,6 @@ def ask(context: DurableContext, expense: Expense, stage: str, waits: dict[str, 
     """
     timeout = waits["approval_seconds"] if stage == APPROVER else waits["escalation_seconds"]
     return service_ask(context, expense, stage=stage, timeout_seconds=timeout, heartbeat_seconds=waits["heartbeat_seconds"])
-
-
-def decide(context: DurableContext, expense: Expense, answer: dict[str, Any], escalated: bool) -> ApprovalOutcome:
-    """Step "decide": the answer, or with none the threshold as it is *now*; mark the request decided."""
-
-    def run(step: StepContext) -> dict[str, Any]:
-        current = policy.threshold(fresh=True)  # after the wait: the current value, not a cached one
-        if answer["answer"] == "approved":
-            status, reason, detail = Status.APPROVED, Reason.APPROVED, answer["detail"]
-        elif answer["answer"] == "rejected":
-            status, reason, detail = Status.REJECTED, Reason.REJECTED, answer["detail"]
-        elif expense.amount <= current:
-            status, reason = Status.APPROVED, Reason.THRESHOLD_RAISED
-            detail = f"nobody answered; {expense.amount_text()} is within the current threshold {current}"
-        else:
-            status, reason = Status.REJECTED, Reason.NO_DECISION
-            detail = f"nobody answered, not even after escalating ({answer['detail']})"
-        outcome = ApprovalOutcome(
-            request_id=expense.request_id, status=status, reason=reason,
-            decided_by=answer["stage"] if answer["answer"] != "timed_out" else "policy",
-            amount=expense.amount_text(), currency=expense.currency, threshold=str(current),
-            escalated=escalated, approver=answer.get("approver"), detail=detail,
-        )  # fmt: skip
-        approvals.record_decision(expense.request_id, str(status), str(reason))
-        step.logger.info("Expense decided", extra={"request_id": expense.request_id, "reason": str(reason), "threshold": str(current)})
-        return outcome.to_dict()
-
-    return ApprovalOutcome.from_dict(context.step(run, name=DECIDE_STEP, config=STEP_CONFIG))
 
 
 @logger.inject_lambda_context
