@@ -41,7 +41,7 @@ STAGES = [
         "Not tracer.put_annotation in the handler body: it runs on the SDK's worker thread, where "
         "X-Ray holds only Lambda's facade segment, and the execution fails with "
         "FacadeSegmentMutationException. Put a decorator between @tracer.capture_lambda_handler and "
-        "@durable_execution that annotates from the envelope: `from order_saga.observability import "
+        "@durable_execution that annotates from the envelope: `from order_saga import "
         "annotate_execution` (read it in services/_shared/observability.py: a few lines).",
     ),
     Stage(

@@ -46,7 +46,7 @@ STAGES = [
         3,
         "one bad record: only it comes back (partial batch failure)",
         "Do not raise for a bad record: that fails the execution and SQS returns the whole batch. Call "
-        "reject(context, message) (from ingest.handler), append REJECTED to outcomes, and let the "
+        "reject(context, message) (from ingest), append REJECTED to outcomes, and let the "
         "handler report it in batchItemFailures.",
     ),
 ]

@@ -42,7 +42,7 @@ STAGES = [
         1,
         "every body validated by a model before any step runs",
         "Validate each body with the service's model before the loop that runs the steps: "
-        "LedgerRecord.model_validate_json(body) (from ingest.models) raises pydantic's "
+        "LedgerRecord.model_validate_json(body) (from ingest) raises pydantic's "
         "ValidationError for a bad body. Build the list of validated records first, then run "
         "service.ingest for each: a bad message then stops the batch before anything is written.",
     ),
