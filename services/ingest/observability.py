@@ -1,6 +1,6 @@
 """The Powertools Logger and Metrics of the ingest function.
 
-Durable-function rules (docs/ARCHITECTURE.md, the Powertools page):
+Durable-function rules (the Powertools page "Durable Functions", and what the labs measure):
 
 - Log through ``context.logger`` after ``context.set_logger(logger)``: it drops
   records while the SDK replays, so a rejection is logged once per execution

@@ -10,7 +10,7 @@ default so the modules log under one name when nothing is configured (tests,
 a REPL). Metrics default to the "Workshop" namespace the same way.
 
 Durable-function rules that apply to these objects (see the Powertools page
-"Durable Functions" and docs/ARCHITECTURE.md):
+"Durable Functions", and what the labs measure):
 
 - Inside the durable handler, log through ``context.logger`` after
   ``context.set_logger(logger)``: it drops records while the SDK replays, so a
