@@ -73,11 +73,14 @@ def inflight(event, context: DurableContext):
     return {"attempt": attempt}
 '''
 
-WAIT_DUE_WHILE_DOWN_S = 8
-WAIT_AFTER_RESTART_S = 24
-CALLBACK_TIMEOUT_S = 8
-EXECUTION_TIMEOUT_S = 10
-HEARTBEAT_TIMEOUT_S = 16
+# Every timer must still be ahead when the stack goes down, which is after seven executions have
+# started and suspended and one heartbeat was sent: with make test's three pytest processes on two
+# cores that took up to ~10 s, so the timers due while down leave 12-16 s for it.
+WAIT_DUE_WHILE_DOWN_S = 12
+WAIT_AFTER_RESTART_S = 36
+CALLBACK_TIMEOUT_S = 12
+EXECUTION_TIMEOUT_S = 16
+HEARTBEAT_TIMEOUT_S = 24
 HEARTBEAT_AFTER_S = 3  # the one heartbeat is sent this long after the callback started
 
 
