@@ -171,9 +171,6 @@ class FunctionHost:
         return outcome
 
     # ---- durable executions ----------------------------------------------
-    def runner_call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.runner.call(method, path, body)
-
     def start_execution(self, name: str, qualifier: str, payload: str, execution_name: str | None) -> str:
         """Start a durable execution; a named start is idempotent, as on AWS."""
         function = self.registry.function(name, qualifier)
@@ -183,7 +180,7 @@ class FunctionHost:
         if not re.fullmatch(r"[a-zA-Z0-9\-_]{1,64}", execution_name):
             raise errors.invalid_parameter(f"DurableExecutionName {execution_name!r} must be 1-64 letters, digits, '-' or '_'.")
         with self._name_lock(name, execution_name):
-            existing = self.runner_call(
+            existing = self.runner.call(
                 "GET",
                 f"/2025-12-01/functions/{urllib.parse.quote(name, safe='')}/durable-executions?"
                 + urllib.parse.urlencode({"DurableExecutionName": execution_name}),
@@ -203,7 +200,7 @@ class FunctionHost:
             return self._start(name, qualifier, payload, execution_name, durable)
 
     def _start(self, name: str, qualifier: str, payload: str, execution_name: str, durable: dict[str, Any]) -> str:
-        output = self.runner_call(
+        output = self.runner.call(
             "POST",
             "/start-durable-execution",
             {
@@ -219,7 +216,7 @@ class FunctionHost:
         return output["ExecutionArn"]
 
     def get_execution(self, arn: str) -> dict[str, Any]:
-        return self.runner_call("GET", f"/2025-12-01/durable-executions/{urllib.parse.quote(arn, safe='')}?IncludeExecutionData=true")
+        return self.runner.call("GET", f"/2025-12-01/durable-executions/{urllib.parse.quote(arn, safe='')}?IncludeExecutionData=true")
 
     def wait_execution(self, arn: str, limit_s: float = SYNC_INVOKE_LIMIT_S) -> dict[str, Any] | None:
         """Until the execution ends (its detail) or the limit passes (None).

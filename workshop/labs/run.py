@@ -17,7 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
+from workshop.inspect import TERMINAL
+
 _FRAMING = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "INIT_START", "EXTENSION")
 
 

@@ -20,9 +20,9 @@ from rich.console import Console
 
 from workshop import stack
 from workshop.config import StackConfig, boto3_client
+from workshop.inspect import TERMINAL
 from workshop.render.console import show_timeline
 
-TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
 WAIT_LIMIT_S = 120.0
 
 SCENARIOS = (
