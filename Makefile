@@ -5,7 +5,9 @@ VENV := .venv
 EMU_VENV := .venv-emulator
 PY := $(VENV)/bin/python
 WORKSHOP := $(PY) -m workshop
-ENV_STAMPS := $(VENV)/.installed $(EMU_VENV)/.installed
+# SAM's translator (SAM -> CloudFormation for the provisioner) pins a pydantic that clashes with the durable SDK's
+TRANSLATOR_VENV := .venv-samtranslator
+ENV_STAMPS := $(VENV)/.installed $(EMU_VENV)/.installed $(TRANSLATOR_VENV)/.installed
 ifdef WORKSHOP_CONTAINER
 # in the compose stack's `workshop` container the image already holds the pinned packages
 PY := python
@@ -28,12 +30,17 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 help: ## list the targets
 	@awk -v labs="$$($(PYTHON) -m workshop.labs.manifest range || echo N)" 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {gsub("%", "N", $$1); gsub("@LABS@", labs, $$2); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-env: $(ENV_STAMPS) ## create both virtual environments (pinned; with uv when it can be had, else pip: scripts/make-venv)
+env: $(ENV_STAMPS) ## create the virtual environments (pinned; with uv when it can be had, else pip: scripts/make-venv)
 
 $(VENV)/.installed: requirements/workshop.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; this is " + sys.version.split()[0] + ". Set PYTHON=python3.12, for example.")'
 	@echo "creating $(VENV) (workshop, Powertools, durable SDK and its local runner)..."
 	@PYTHON=$(PYTHON) scripts/make-venv $(VENV) requirements/workshop.txt .
+	@touch $@
+
+$(TRANSLATOR_VENV)/.installed: requirements/sam-translator.txt
+	@echo "creating $(TRANSLATOR_VENV) (SAM's translator: templates become CloudFormation as sam deploy reads them)..."
+	@PYTHON=$(PYTHON) scripts/make-venv $(TRANSLATOR_VENV) requirements/sam-translator.txt
 	@touch $@
 
 $(EMU_VENV)/.installed: requirements/emulator.txt
@@ -67,7 +74,7 @@ test-unit: env ## unit tests only (no stack)
 	@$(PY) -m pytest -q tests/unit
 
 clean: down ## remove the stack's state and the virtual environments
-	rm -rf .workshop $(VENV) $(EMU_VENV) $(SAM_VENV) $(CFNLINT_VENV) .venv-uv .aws-sam
+	rm -rf .workshop $(VENV) $(EMU_VENV) $(TRANSLATOR_VENV) $(SAM_VENV) $(CFNLINT_VENV) .venv-uv .aws-sam
 
 measure: env ## print start-up time and idle memory of a private stack (no assertions)
 	@$(PY) -m workshop.tools.measure

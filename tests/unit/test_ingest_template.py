@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from workshop.config import LOCAL_PARAMETERS_PATH, TEMPLATE_PATH
-from workshop.provision import apply_function_globals, load_template, resolve_parameters
+from workshop.provision import SERVERLESS_FUNCTION, load_template, resolve_parameters, with_globals
 
 TEMPLATE = load_template(TEMPLATE_PATH)
 RESOURCES = TEMPLATE["Resources"]
-INGEST = apply_function_globals(TEMPLATE)["IngestFunction"]
+INGEST = with_globals(TEMPLATE)["Resources"]["IngestFunction"]["Properties"]  # Globals merged, as SAM does
 QUEUE = RESOURCES["IngestQueue"]["Properties"]
 
 ESM_SYNC_INVOKE_CAP_S = 900

@@ -15,11 +15,9 @@ from workshop.provision import (
     Resolver,
     TemplateError,
     TemplateLoader,
-    apply_function_globals,
     creation_order,
     generate_secret_string,
     load_template,
-    merge_globals,
     resolve_parameters,
 )
 
@@ -105,30 +103,6 @@ def test_conditions_may_refer_to_each_other() -> None:
         }
     )
     assert resolver.conditions == {"IsLocal": True, "NotLocal": False, "Both": True}
-
-
-def test_globals_merge_like_sam() -> None:
-    global_props = {"Timeout": 30, "Environment": {"Variables": {"A": "g", "B": "g"}}, "Layers": ["l1"]}
-    local_props = {"Timeout": 5, "Environment": {"Variables": {"B": "l", "C": {"Ref": "X"}}}, "Layers": ["l2"]}
-    assert merge_globals(global_props, local_props) == {
-        "Timeout": 5,
-        "Environment": {"Variables": {"A": "g", "B": "l", "C": {"Ref": "X"}}},
-        "Layers": ["l1", "l2"],
-    }
-    assert merge_globals({"Ref": "A"}, {"Ref": "B"}) == {"Ref": "B"}
-
-
-def test_apply_function_globals_only_touches_functions(tmp_path: Path) -> None:
-    path = tmp_path / "t.yaml"
-    path.write_text(
-        "Globals: {Function: {Runtime: python3.13, MemorySize: 256}}\n"
-        "Resources:\n"
-        "  F: {Type: AWS::Serverless::Function, Properties: {Handler: a.b, MemorySize: 512}}\n"
-        "  T: {Type: AWS::SQS::Queue}\n"
-    )
-    assert apply_function_globals(load_template(path)) == {
-        "F": {"Runtime": "python3.13", "MemorySize": 512, "Handler": "a.b"}
-    }
 
 
 def test_parameter_layers_and_checks() -> None:

@@ -11,14 +11,19 @@ import pytest
 from workshop.config import LOCAL_PARAMETERS_PATH, TEMPLATE_PATH
 from workshop.provision import (
     SERVERLESS_FUNCTION,
-    apply_function_globals,
     load_template,
     references,
     resolve_parameters,
+    with_globals,
 )
 
 TEMPLATE = load_template(TEMPLATE_PATH)
-FUNCTIONS = apply_function_globals(TEMPLATE)
+# Each function as SAM reads it: Globals merged by SAM's own Globals plugin.
+FUNCTIONS = {
+    logical_id: resource["Properties"]
+    for logical_id, resource in with_globals(TEMPLATE)["Resources"].items()
+    if resource["Type"] == SERVERLESS_FUNCTION
+}
 
 
 def _statements(policies: list[Any]) -> list[dict[str, Any]]:

@@ -1,35 +1,39 @@
-"""Create in the local emulator what infra/template.yaml declares, and write the function registry.
+"""Create in the local emulator what a SAM template declares, and register its functions.
 
-The SAM template is the one description of the stack: `sam deploy` sends it to AWS
+The SAM template is the one description of a stack: `sam deploy` sends it to AWS
 unchanged, and this package plays CloudFormation's part locally. It reads the template
-(short tags such as ``!Ref`` and long forms such as ``Fn::Sub``), resolves parameters
-and pseudo parameters, applies SAM ``Globals``, then creates, in dependency order and
+(short tags such as ``!Ref`` and long forms such as ``Fn::Sub``), resolves parameters,
+has SAM's own translator turn it into CloudFormation (Globals, AutoPublishAlias,
+Events, layers: as `sam deploy` expands them), then creates, in dependency order and
 idempotently, the resources the emulator can hold: DynamoDB tables, SQS queues, SSM
 parameters, Secrets Manager secrets and CloudWatch log groups.
 
 Functions are not created in the emulator (its Lambda cannot run durable functions);
 they are written to a JSON registry that the local function host reads: code folder,
-handler, resolved environment, durable settings, aliases and SQS event source mappings.
+handler, resolved environment, durable settings, aliases, layers' paths and SQS event
+source mappings, each under the name of the stack (template) it came from.
 
-Resource types the emulator has no use for (IAM roles, alarms, ...) are skipped with a
-one-line notice, so the template can carry AWS-only resources.
+What the local stack does not run (an AWS-only resource, an API event, a VPC setting,
+a layer ARN from elsewhere) gets one warning line naming it; IAM roles are skipped
+quietly (nothing to run).
 
 One module a job: template.py (loading, YAML tags, the stack's constants),
-parameters.py, intrinsics.py (the Resolver), sam_globals.py, order.py (references and
+parameters.py, sam_transform.py (+ translator_process.py, run by the translator's
+environment), unsupported.py, intrinsics.py (the Resolver), order.py (references and
 creation order), resources.py (what the resource modules share), tables.py, queues.py,
-ssm_secrets.py, log_groups.py, functions.py (registry entries and event source
+ssm_secrets.py, log_groups.py, functions.py (registry entries, layers, event source
 mappings) and provisioner.py (``provision()`` and ``main()``). The public names are
 importable from here; ``python -m workshop.provision`` runs ``main()``.
 """
 
-from workshop.provision.functions import check_visibility
+from workshop.provision.functions import check_visibility, lambda_arn
 from workshop.provision.intrinsics import Resolver
 from workshop.provision.log_groups import ensure_log_group
 from workshop.provision.order import creation_order, references
 from workshop.provision.parameters import resolve_parameters
 from workshop.provision.provisioner import HANDLERS, REGISTERED_TYPES, ResourceHandler, main, provision
-from workshop.provision.resources import Clients, Outcome, lambda_arn, local_name
-from workshop.provision.sam_globals import apply_function_globals, merge_globals
+from workshop.provision.resources import Clients, Outcome, local_name
+from workshop.provision.sam_transform import Transformed, is_sam, to_cloudformation, with_globals
 from workshop.provision.ssm_secrets import generate_secret_string
 from workshop.provision.template import (
     DEFAULT_MEMORY,
@@ -42,6 +46,7 @@ from workshop.provision.template import (
     TemplateError,
     TemplateLoader,
     load_template,
+    pseudo_parameters,
 )
 
 __all__ = [
@@ -60,17 +65,20 @@ __all__ = [
     "Resolver",
     "TemplateError",
     "TemplateLoader",
-    "apply_function_globals",
+    "Transformed",
     "check_visibility",
     "creation_order",
     "ensure_log_group",
     "generate_secret_string",
+    "is_sam",
     "lambda_arn",
     "load_template",
     "local_name",
     "main",
-    "merge_globals",
     "provision",
+    "pseudo_parameters",
     "references",
     "resolve_parameters",
+    "to_cloudformation",
+    "with_globals",
 ]

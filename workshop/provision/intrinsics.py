@@ -47,6 +47,7 @@ class Resolver:
     refs: dict[str, Any] = field(default_factory=dict)
     attrs: dict[tuple[str, str], Any] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
+    pseudo: dict[str, Any] = field(default_factory=lambda: dict(PSEUDO_PARAMETERS))  # AWS::StackName etc. of this stack
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -102,8 +103,8 @@ class Resolver:
     def ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
             return NO_VALUE
-        if name in PSEUDO_PARAMETERS:
-            return PSEUDO_PARAMETERS[name]
+        if name in self.pseudo:
+            return self.pseudo[name]
         if name in self.parameters:
             return self.parameters[name]
         if name in self.refs:
@@ -131,7 +132,7 @@ class Resolver:
                 return "${" + name[1:] + "}"
             if name in variables:
                 return _text(variables[name])
-            if "." in name and name not in PSEUDO_PARAMETERS:
+            if "." in name and name not in self.pseudo:
                 target, attribute = name.split(".", 1)
                 if (target, attribute) in self.attrs or target in self.skipped:
                     return _text(self.get_att(target, attribute))

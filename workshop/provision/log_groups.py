@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from workshop.config import ACCOUNT_ID, REGION
-from workshop.provision.resources import Clients, Outcome, _error_code, local_name
+from workshop.provision.resources import Clients, Outcome, _error_code
 from workshop.provision.template import PARTITION
 
 
@@ -27,4 +27,4 @@ def ensure_log_group(clients: Clients, name: str, retention_days: Any = None) ->
 
 
 def _log_group(clients: Clients, logical_id: str, props: dict[str, Any]) -> Outcome:
-    return ensure_log_group(clients, props.get("LogGroupName") or local_name(logical_id), props.get("RetentionInDays"))
+    return ensure_log_group(clients, props.get("LogGroupName") or clients.local_name(logical_id), props.get("RetentionInDays"))

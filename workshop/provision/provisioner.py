@@ -1,8 +1,16 @@
-"""``provision()``: the template's resources in the emulator, in order, then the function registry.
+"""``provision()``: one template's resources in the emulator, in order, then its functions in the registry.
 
-The orchestration only: which resources exist locally, which module handles each type
-(``HANDLERS``), the order of the steps, and the registry written through
-``workshop.registry``. ``main()`` is what ``python -m workshop.provision`` runs.
+The orchestration only: the template becomes CloudFormation (SAM's translator,
+workshop.provision.sam_transform), each resource type the emulator holds has its
+handler (``HANDLERS``), the Lambda resources become registry entries
+(workshop.provision.functions), and the stack's part of the registry is replaced
+through ``workshop.registry`` (other stacks' functions stay). ``main()`` is what
+``python -m workshop.provision`` runs.
+
+Order of the work, so that a template that cannot run registers nothing:
+load, translate, check every function (local code, handler module, runtime,
+name clashes with other stacks), then create the emulator's resources, then
+write the registry in one locked step.
 """
 
 from __future__ import annotations
@@ -18,65 +26,141 @@ from botocore.exceptions import BotoCoreError, ClientError
 from workshop import registry as function_registry
 from workshop.config import TEMPLATE_PATH, StackConfig
 from workshop.provision.functions import (
-    _function_entry,
-    _function_name,
-    _function_name_from,
-    _mapping_uuid,
+    LAMBDA_ALIAS,
+    LAMBDA_FUNCTION,
+    LAMBDA_LAYER,
+    LAMBDA_MAPPING,
+    LAMBDA_TYPES,
+    LAMBDA_VERSION,
+    LOCAL_VERSION,
+    Warn,
+    check_handler,
     check_visibility,
+    code_folder,
+    function_entry,
+    function_name,
+    function_name_from,
+    is_python,
+    lambda_arn,
+    layer_arn,
+    layer_path,
+    mapping_uuid,
 )
 from workshop.provision.intrinsics import Resolver, _truthy
 from workshop.provision.log_groups import _log_group, ensure_log_group
 from workshop.provision.order import creation_order
 from workshop.provision.parameters import _load_local_parameters, resolve_parameters
 from workshop.provision.queues import _queue
-from workshop.provision.resources import Clients, Outcome, lambda_arn
-from workshop.provision.sam_globals import apply_function_globals
+from workshop.provision.resources import Clients, Outcome
+from workshop.provision.sam_transform import Transformed, to_cloudformation
 from workshop.provision.ssm_secrets import _secret, _ssm_parameter
-from workshop.provision.tables import _simple_table, _table
-from workshop.provision.template import SERVERLESS_FUNCTION, TemplateError, load_template
+from workshop.provision.tables import _table
+from workshop.provision.template import STACK_NAME, TemplateError, load_template, pseudo_parameters
+from workshop.provision.unsupported import sam_level_warnings
 
-
-# One logger for the whole package, named as it was when this was one module
-# (tests and logging setups address "workshop.provision").
+# One logger for the whole package (tests and logging setups address "workshop.provision").
 log = logging.getLogger("workshop.provision")
 
 
 ResourceHandler = Callable[[Clients, str, dict[str, Any]], Outcome]
 HANDLERS: dict[str, ResourceHandler] = {
     "AWS::DynamoDB::Table": _table,
-    "AWS::Serverless::SimpleTable": _simple_table,
     "AWS::SQS::Queue": _queue,
     "AWS::SSM::Parameter": _ssm_parameter,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::Logs::LogGroup": _log_group,
 }
-# Handled apart: functions go to the registry, mappings are read from them.
-REGISTERED_TYPES = {SERVERLESS_FUNCTION, "AWS::Lambda::EventSourceMapping"}
-
-
-# --------------------------------------------------------------------------- provision
+# The property that names each emulator resource, when the template names it (else <stack>-<LogicalId>).
+NAME_PROPERTIES = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SSM::Parameter": "Name",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::Logs::LogGroup": "LogGroupName",
+}
+# Handled apart: functions go to the registry, the others are read with them.
+REGISTERED_TYPES = LAMBDA_TYPES
 
 
 def provision(
     config: StackConfig,
     template_path: Path = TEMPLATE_PATH,
     parameter_overrides: dict[str, Any] | None = None,
+    stack_name: str = STACK_NAME,
+    warn: Warn | None = None,
 ) -> dict[str, Any]:
-    """Create the template's resources in the emulator (idempotent) and write the function
-    registry to ``config.registry_path``. Returns the registry.
+    """Create the template's resources in the emulator (idempotent) and register its functions
+    as stack ``stack_name`` in ``config.registry_path``. Returns this stack's functions and mappings.
 
     Parameter values: template defaults, then ``local-parameters.json`` beside the
-    template, then ``parameter_overrides``.
+    template, then ``parameter_overrides``. ``warn`` receives one line per thing the
+    template asks for that does not run locally (default: a warning log line).
     """
+    warn = warn or (lambda line: log.warning("warning: %s", line))
     template_path = Path(template_path).resolve()
     template = load_template(template_path)
-    resources: dict[str, dict[str, Any]] = template["Resources"]
     parameters = resolve_parameters(template, _load_local_parameters(template_path), parameter_overrides)
-    resolver = Resolver(parameters=parameters, mappings=template.get("Mappings") or {})
-    resolver.evaluate_conditions(template.get("Conditions") or {})
-    clients = Clients(config)
+    pseudo = pseudo_parameters(stack_name)
+    for line in sam_level_warnings(template):
+        warn(line)
+    transformed = to_cloudformation(template, {**parameters, **pseudo})
+    cfn = transformed.template
+    resources: dict[str, dict[str, Any]] = cfn["Resources"]
+    resolver = Resolver(parameters=parameters, mappings=cfn.get("Mappings") or {}, pseudo=pseudo)
+    resolver.evaluate_conditions(cfn.get("Conditions") or {})
+    clients = Clients(config, stack_name)
+    declared = set(template["Resources"])  # what the author wrote, not what the translator added
 
-    # Which resources exist locally at all.
+    active = _active_resources(resources, resolver, declared, warn)
+    functions_by_id = _name_lambda_resources(resources, active, resolver, clients)
+    runnable = _check_functions(resources, functions_by_id, resolver, transformed, template_path.parent, warn)
+    current = function_registry.load(config) if function_registry.exists(config) else {}
+    try:
+        function_registry.check_function_names(current, stack_name, [functions_by_id[lid] for lid in runnable])
+    except function_registry.StackClash as clash:
+        raise TemplateError(str(clash)) from None
+
+    created = _create_emulator_resources(resources, active, resolver, clients, current, stack_name)
+    layer_paths = _layers(resources, active, resolver, transformed, template_path.parent, warn)
+
+    functions: dict[str, dict[str, Any]] = {}
+    for logical_id in runnable:
+        name = functions_by_id[logical_id]
+        props = resolver.resolve(resources[logical_id].get("Properties") or {})
+        code_dir = code_folder(logical_id, props.get("Code"), transformed, template_path.parent, "CodeUri")
+        functions[name] = entry = function_entry(logical_id, props, resolver, code_dir, name, layer_paths, warn)
+        # as the function host sees them (the compose stack mounts the repository elsewhere)
+        entry["code_dir"] = config.stack_path(entry["code_dir"])
+        if "python_path" in entry:
+            entry["python_path"] = [config.stack_path(folder) for folder in entry["python_path"]]
+        outcome = ensure_log_group(clients, entry["log_group"])
+        log.info("%-8s %-28s %-30s %s", outcome.status, "AWS::Logs::LogGroup", logical_id, entry["log_group"])
+        log.info("%-8s %-28s %-30s %s", "local", LAMBDA_FUNCTION, logical_id, name)
+    for logical_id in active:
+        if resources[logical_id]["Type"] == LAMBDA_ALIAS:
+            props = resolver.resolve(resources[logical_id].get("Properties") or {})
+            target = functions.get(function_name_from(str(props["FunctionName"])))
+            if target is not None:
+                target["aliases"].append(str(props["Name"]))
+    mappings = [
+        mapping
+        for logical_id in active
+        if resources[logical_id]["Type"] == LAMBDA_MAPPING
+        for mapping in [_mapping(logical_id, resources[logical_id], resolver, clients, functions, created, warn)]
+        if mapping is not None
+    ]
+
+    # Parameter values are not recorded here: NoEcho ones are secrets, and the function host reads this file.
+    record = {"template": str(template_path), "functions": sorted(functions), "resources": created}
+    try:
+        function_registry.replace_stack(config, stack_name, functions, mappings, record)
+    except function_registry.StackClash as clash:
+        raise TemplateError(str(clash)) from None
+    return {"functions": functions, "event_source_mappings": mappings}
+
+
+def _active_resources(resources: dict[str, Any], resolver: Resolver, declared: set[str], warn: Warn) -> list[str]:
+    """Which resources exist locally; what the author declared and the emulator cannot hold is said."""
     active: list[str] = []
     for logical_id, resource in resources.items():
         kind = resource.get("Type", "")
@@ -86,88 +170,153 @@ def provision(
         elif kind in HANDLERS or kind in REGISTERED_TYPES:
             active.append(logical_id)
         else:
-            log.info("%-8s %-28s %-30s not emulated locally (AWS only)", "skipped", kind, logical_id)
             resolver.skipped.add(logical_id)
+            if logical_id in declared and not kind.startswith("AWS::IAM::"):
+                warn(f"{logical_id}: {kind} is not emulated locally; ignored (it is deployed on AWS only)")
+            else:  # roles and the translator's own additions (permissions, roles): nothing to run
+                log.info("%-8s %-28s %-30s not emulated locally (AWS only)", "skipped", kind, logical_id)
+    return active
 
-    # Functions' names and ARNs are known up front: resources may refer to them freely.
-    function_props = apply_function_globals(template)
-    function_names: dict[str, str] = {}
+
+def _name_lambda_resources(
+    resources: dict[str, Any], active: list[str], resolver: Resolver, clients: Clients
+) -> dict[str, str]:
+    """Functions', versions', aliases' and layers' names and ARNs are known up front: anything may refer to them."""
+    names: dict[str, str] = {}
     for logical_id in active:
-        if resources[logical_id]["Type"] == SERVERLESS_FUNCTION:
-            props = function_props[logical_id]
-            name = function_names[logical_id] = _function_name(logical_id, props, resolver)
+        resource = resources[logical_id]
+        props = resource.get("Properties") or {}
+        if resource["Type"] == LAMBDA_FUNCTION:
+            name = names[logical_id] = function_name(logical_id, props, resolver, clients.local_name)
             resolver.refs[logical_id] = name
             resolver.attrs[(logical_id, "Arn")] = lambda_arn(name)
-            alias = props.get("AutoPublishAlias")
-            if alias:  # SAM's referable property: !Ref Function.Alias -> alias ARN
-                resolver.refs[f"{logical_id}.Alias"] = f"{lambda_arn(name)}:{alias}"
+        elif resource["Type"] == LAMBDA_LAYER:
+            layer = str(resolver.resolve(props.get("LayerName") or clients.local_name(logical_id)))
+            resolver.refs[logical_id] = layer_arn(layer)
+    for logical_id in active:  # after the functions: versions and aliases name them
+        resource = resources[logical_id]
+        props = resource.get("Properties") or {}
+        if resource["Type"] == LAMBDA_VERSION:
+            arn = f"{lambda_arn(function_name_from(str(resolver.resolve(props['FunctionName']))))}:{LOCAL_VERSION}"
+            resolver.refs[logical_id] = arn
+            resolver.attrs[(logical_id, "Version")] = LOCAL_VERSION
+        elif resource["Type"] == LAMBDA_ALIAS:
+            target = function_name_from(str(resolver.resolve(props["FunctionName"])))
+            resolver.refs[logical_id] = f"{lambda_arn(target)}:{resolver.resolve(props['Name'])}"
+    return names
 
-    # Emulator resources, each after what it refers to.
-    queues_by_arn: dict[str, str] = {}
-    emulated = [lid for lid in active if resources[lid]["Type"] in HANDLERS]
+
+def _check_functions(
+    resources: dict[str, Any],
+    functions_by_id: dict[str, str],
+    resolver: Resolver,
+    transformed: Transformed,
+    template_dir: Path,
+    warn: Warn,
+) -> list[str]:
+    """The functions that can run here; a TemplateError for one whose code or handler is not there."""
+    runnable: list[str] = []
+    for logical_id, name in functions_by_id.items():
+        props = resources[logical_id].get("Properties") or {}
+        if props.get("PackageType") == "Image":
+            warn(f"{name}: a container image function does not run locally; not registered")
+            continue
+        runtime = resolver.resolve(props.get("Runtime"))
+        if not is_python(runtime):
+            warn(f"{name}: Runtime {runtime} does not run locally (only Python does); not registered")
+            continue
+        if not props.get("Handler"):
+            raise TemplateError(f"{logical_id}: Handler is needed (on the function or in Globals)")
+        code_dir = code_folder(logical_id, props.get("Code"), transformed, template_dir, "CodeUri")
+        check_handler(logical_id, code_dir, str(resolver.resolve(props["Handler"])), [])
+        runnable.append(logical_id)
+    return runnable
+
+
+def _create_emulator_resources(
+    resources: dict[str, Any],
+    active: list[str],
+    resolver: Resolver,
+    clients: Clients,
+    current: dict[str, Any],
+    stack_name: str,
+) -> list[dict[str, str]]:
+    """Each emulator resource after what it refers to; what was made is recorded for `workshop delete`."""
+    created: list[dict[str, str]] = []
+    owned = {
+        (resource["type"], resource["name"]): owner
+        for owner, record in function_registry.stacks(current).items()
+        if owner != stack_name
+        for resource in record.get("resources", [])
+    }
+    emulated = [logical_id for logical_id in active if resources[logical_id]["Type"] in HANDLERS]
     for logical_id in creation_order(resources, emulated):
         kind = resources[logical_id]["Type"]
         props = resolver.resolve(resources[logical_id].get("Properties") or {})
+        wanted = props.get(NAME_PROPERTIES[kind])
+        if wanted and (kind, str(wanted)) in owned:
+            raise TemplateError(
+                f"{logical_id}: {kind} {wanted!r} belongs to stack {owned[(kind, str(wanted))]}; "
+                "two stacks cannot share it (leave the name out and it is named after this stack)"
+            )
         outcome = HANDLERS[kind](clients, logical_id, props)
         resolver.refs[logical_id] = outcome.ref
         for attribute, value in outcome.attrs.items():
             resolver.attrs[(logical_id, attribute)] = value
-        if kind == "AWS::SQS::Queue":
-            queues_by_arn[outcome.attrs["Arn"]] = outcome.ref
+        created.append({"type": kind, "name": str(outcome.physical_id), "ref": str(outcome.ref)})
         log.info("%-8s %-28s %-30s %s", outcome.status, kind, logical_id, outcome.physical_id)
+    return created
 
-    # The function registry, with each function's log group.
-    template_dir = template_path.parent
-    functions: dict[str, dict[str, Any]] = {}
-    mappings: list[dict[str, Any]] = []
 
-    def add_mapping(function_name: str, source_id: str, props: dict[str, Any]) -> None:
-        queue_arn = str(props.get("Queue") or props.get("EventSourceArn"))
-        if ":sqs:" not in queue_arn:
-            log.info("%-8s %-28s %-30s only SQS mappings are emulated", "skipped", "event source", source_id)
-            return
-        queue_url = (
-            queues_by_arn.get(queue_arn) or clients.sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
-        )
-        check_visibility(function_name, functions.get(function_name) or {}, queue_arn, clients.sqs, queue_url)
-        mappings.append(
-            {
-                "uuid": _mapping_uuid(function_name, source_id, queue_arn),
-                "function": function_name,
-                "queue_url": queue_url,
-                "queue_arn": queue_arn,
-                "batch_size": int(props.get("BatchSize", 10)),
-                "maximum_batching_window": int(props.get("MaximumBatchingWindowInSeconds", 0)),
-                "report_batch_item_failures": "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-                "enabled": _truthy(props.get("Enabled", True)),
-            }
-        )
-        log.info("%-8s %-28s %-30s %s -> %s", "mapped", "SQS event source", source_id, queue_arn, function_name)
-
-    for logical_id, name in function_names.items():
-        props = function_props[logical_id]
-        entry = _function_entry(logical_id, props, resolver, template_dir, name)
-        functions[name] = entry
-        outcome = ensure_log_group(clients, entry["log_group"])
-        log.info("%-8s %-28s %-30s %s", outcome.status, "AWS::Logs::LogGroup", logical_id, entry["log_group"])
-        log.info("%-8s %-28s %-30s %s", "local", SERVERLESS_FUNCTION, logical_id, name)
-        for event_id, event in (props.get("Events") or {}).items():
-            if event.get("Type") == "SQS":
-                add_mapping(name, f"{logical_id}.{event_id}", resolver.resolve(event.get("Properties") or {}))
-            else:
-                log.info(
-                    "%-8s %-28s %-30s event type %s not emulated locally",
-                    "skipped", "event source", f"{logical_id}.{event_id}", event.get("Type"),
-                )  # fmt: skip
-
+def _layers(
+    resources: dict[str, Any], active: list[str], resolver: Resolver, transformed: Transformed, template_dir: Path, warn: Warn
+) -> dict[str, list[str]]:
+    """Each local layer's ARN and the folders it puts on a function's path."""
+    paths: dict[str, list[str]] = {}
     for logical_id in active:
-        if resources[logical_id]["Type"] == "AWS::Lambda::EventSourceMapping":
-            props = resolver.resolve(resources[logical_id].get("Properties") or {})
-            add_mapping(_function_name_from(str(props["FunctionName"])), logical_id, props)
+        resource = resources[logical_id]
+        if resource["Type"] == LAMBDA_LAYER:
+            props = resolver.resolve(resource.get("Properties") or {})
+            folder = code_folder(logical_id, props.get("Content"), transformed, template_dir, "ContentUri")
+            paths[resolver.refs[logical_id]] = layer_path(logical_id, folder, resource.get("Metadata") or {}, warn)
+            log.info("%-8s %-28s %-30s %s", "local", LAMBDA_LAYER, logical_id, folder)
+    return paths
 
-    registry = {"functions": functions, "event_source_mappings": mappings}
-    function_registry.write(config, registry)
-    return registry
+
+def _mapping(
+    logical_id: str,
+    resource: dict[str, Any],
+    resolver: Resolver,
+    clients: Clients,
+    functions: dict[str, dict[str, Any]],
+    created: list[dict[str, str]],
+    warn: Warn,
+) -> dict[str, Any] | None:
+    props = resolver.resolve(resource.get("Properties") or {})
+    function = function_name_from(str(props["FunctionName"]))
+    queue_arn = str(props.get("EventSourceArn"))
+    if ":sqs:" not in queue_arn:
+        warn(f"{function}: event source {queue_arn} ({logical_id}) is not emulated locally (only SQS is); ignored")
+        return None
+    if function not in functions:
+        warn(f"{logical_id}: maps {queue_arn} to {function}, which is not registered; ignored")
+        return None
+    queue_url = next(
+        (r["ref"] for r in created if r["type"] == "AWS::SQS::Queue" and r["ref"].endswith("/" + queue_arn.rsplit(":", 1)[1])),
+        None,
+    ) or clients.sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+    check_visibility(function, functions[function], queue_arn, clients.sqs, queue_url)
+    log.info("%-8s %-28s %-30s %s -> %s", "mapped", "SQS event source", logical_id, queue_arn, function)
+    return {
+        "uuid": mapping_uuid(function, logical_id, queue_arn),
+        "function": function,
+        "queue_url": queue_url,
+        "queue_arn": queue_arn,
+        "batch_size": int(props.get("BatchSize", 10)),
+        "maximum_batching_window": int(props.get("MaximumBatchingWindowInSeconds", 0)),
+        "report_batch_item_failures": "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+        "enabled": _truthy(props.get("Enabled", True)),
+    }
 
 
 def main() -> int:

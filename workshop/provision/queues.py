@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from workshop.provision.intrinsics import _text, _truthy
-from workshop.provision.resources import Clients, Outcome, _error_code, local_name
+from workshop.provision.resources import Clients, Outcome, _error_code
 
 
 # CloudFormation AWS::SQS::Queue properties that are SQS queue attributes.
@@ -43,7 +43,7 @@ def _same_queue_attribute(name: str, wanted: str, current: str | None) -> bool:
 def _queue(clients: Clients, logical_id: str, props: dict[str, Any]) -> Outcome:
     sqs = clients.sqs
     fifo = _truthy(props.get("FifoQueue", False))
-    name = props.get("QueueName") or local_name(logical_id) + (".fifo" if fifo else "")
+    name = props.get("QueueName") or clients.local_name(logical_id) + (".fifo" if fifo else "")
     attributes = {key: _queue_attribute(key, props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
     try:
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]

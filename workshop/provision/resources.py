@@ -11,20 +11,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from workshop.config import ACCOUNT_ID, REGION, StackConfig, boto3_client
-from workshop.provision.template import PARTITION, STACK_NAME
+from workshop.config import StackConfig, boto3_client
+from workshop.provision.template import STACK_NAME
 
 
 # --------------------------------------------------------------------------- resources
 
 
-def local_name(logical_id: str) -> str:
-    """Where AWS would generate a physical name, use a stable one: ``workshop-<LogicalId>``."""
-    return f"{STACK_NAME}-{logical_id}"
-
-
-def lambda_arn(function_name: str) -> str:
-    return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
+def local_name(logical_id: str, stack_name: str = STACK_NAME) -> str:
+    """Where AWS would generate a physical name, use a stable one: ``<stack>-<LogicalId>`` (``workshop-...``)."""
+    return f"{stack_name}-{logical_id}"
 
 
 @dataclass
@@ -38,14 +34,23 @@ class Outcome:
 
 
 class Clients:
-    """One boto3 client per service, created on first use."""
+    """One boto3 client per service, created on first use, for the resources of one stack.
 
-    def __init__(self, config: StackConfig) -> None:
+    The stack's name is here because every handler that names a resource after its
+    logical id needs it (``local_name``): two deployed templates with a ``Table``
+    each get two tables.
+    """
+
+    def __init__(self, config: StackConfig, stack_name: str = STACK_NAME) -> None:
         self._config = config
         self._clients: dict[str, Any] = {}
+        self.stack_name = stack_name
+
+    def local_name(self, logical_id: str) -> str:
+        return local_name(logical_id, self.stack_name)
 
     def __getattr__(self, service: str) -> Any:
-        if service.startswith("_"):
+        if service.startswith("_") or service == "stack_name":
             raise AttributeError(service)
         if service not in self._clients:
             self._clients[service] = boto3_client(service, self._config)

@@ -15,14 +15,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from workshop.provision.intrinsics import _text, _truthy
-from workshop.provision.resources import Clients, Outcome, _error_code, local_name
+from workshop.provision.resources import Clients, Outcome, _error_code
 from workshop.provision.template import TemplateError
 
 
 def _ssm_parameter(clients: Clients, logical_id: str, props: dict[str, Any]) -> Outcome:
     """Template values win on every run, as a CloudFormation update would."""
     ssm = clients.ssm
-    name = props.get("Name") or local_name(logical_id)
+    name = props.get("Name") or clients.local_name(logical_id)
     kind = props.get("Type", "String")
     value = ",".join(props["Value"]) if isinstance(props["Value"], list) else _text(props["Value"])
     try:
@@ -80,7 +80,7 @@ def _secret(clients: Clients, logical_id: str, props: dict[str, Any]) -> Outcome
     """An explicit SecretString is kept in step with the template; a generated one is made
     once and kept (as on AWS, where an update does not regenerate it). Values are never logged."""
     sm = clients.secretsmanager
-    name = props.get("Name") or local_name(logical_id)
+    name = props.get("Name") or clients.local_name(logical_id)
     explicit = props.get("SecretString")
     try:
         arn = sm.describe_secret(SecretId=name)["ARN"]

@@ -1,4 +1,4 @@
-"""DynamoDB tables: AWS::DynamoDB::Table and SAM's AWS::Serverless::SimpleTable, created idempotently."""
+"""DynamoDB tables (AWS::DynamoDB::Table; SAM's SimpleTable arrives as one, translated), created idempotently."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from workshop.provision.intrinsics import _truthy
-from workshop.provision.resources import Clients, Outcome, _error_code, local_name
+from workshop.provision.resources import Clients, Outcome, _error_code
 
 
 def _table(clients: Clients, logical_id: str, props: dict[str, Any]) -> Outcome:
     ddb = clients.dynamodb
-    name = props.get("TableName") or local_name(logical_id)
+    name = props.get("TableName") or clients.local_name(logical_id)
     status = "exists"
     try:
         description = ddb.describe_table(TableName=name)["Table"]
@@ -50,19 +50,3 @@ def _table(clients: Clients, logical_id: str, props: dict[str, Any]) -> Outcome:
         attrs["StreamArn"] = description["LatestStreamArn"]
     return Outcome(status, name, name, attrs)
 
-
-def _simple_table(clients: Clients, logical_id: str, props: dict[str, Any]) -> Outcome:
-    """AWS::Serverless::SimpleTable is a one-key DynamoDB table."""
-    key = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
-    kind = {"String": "S", "Number": "N", "Binary": "B"}[key.get("Type", "String")]
-    table: dict[str, Any] = {
-        "KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": kind}],
-    }
-    if props.get("TableName"):
-        table["TableName"] = props["TableName"]
-    if props.get("ProvisionedThroughput"):
-        table.update(BillingMode="PROVISIONED", ProvisionedThroughput=props["ProvisionedThroughput"])
-    else:
-        table["BillingMode"] = "PAY_PER_REQUEST"
-    return _table(clients, logical_id, table)

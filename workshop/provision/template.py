@@ -17,14 +17,21 @@ from workshop.config import ACCOUNT_ID, REGION
 
 STACK_NAME = "workshop"
 PARTITION = "aws"
-PSEUDO_PARAMETERS: dict[str, Any] = {
-    "AWS::Region": REGION,
-    "AWS::AccountId": ACCOUNT_ID,
-    "AWS::StackName": STACK_NAME,
-    "AWS::Partition": PARTITION,
-    "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/local",
-}
+
+
+def pseudo_parameters(stack_name: str = STACK_NAME) -> dict[str, Any]:
+    """CloudFormation's pseudo parameters for one stack of the local account and region."""
+    return {
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::StackName": stack_name,
+        "AWS::Partition": PARTITION,
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/local",
+    }
+
+
+PSEUDO_PARAMETERS: dict[str, Any] = pseudo_parameters()
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 # Lambda's own defaults, used when neither the function nor Globals set a value.
 DEFAULT_TIMEOUT = 3
