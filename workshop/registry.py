@@ -23,7 +23,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-Registry = dict[str, Any]  # {"functions": {name: {...}}, "event_source_mappings": [{...}]}
+# {"functions": {name: {...}}, "event_source_mappings": [{...}], "stacks": {name: {...}}}
+# Each function and mapping names the stack (template) it came from under "stack";
+# "stacks" remembers each deployed template: its file, its parameter overrides,
+# the emulator resources it created and its functions.
+Registry = dict[str, Any]
+WORKSHOP_STACK = "workshop"  # infra/template.yaml's, provisioned by every `make up`
 
 
 class RegistryMissing(Exception):
@@ -85,6 +90,78 @@ def update(config: Any, change: Callable[[Registry], None]) -> None:
     path = _path(config)
     with _locked(path):
         registry = load(config)
+        change(registry)
+        _replace(path, registry)
+
+
+def stack_of(entry: dict[str, Any]) -> str | None:
+    """The stack a function or mapping belongs to; None for a lab's copy or a benchmark's mapping.
+
+    Entries written before stacks were recorded came from infra/template.yaml.
+    """
+    return entry.get("stack") or (WORKSHOP_STACK if entry.get("logical_id") else None)
+
+
+def stacks(registry: Registry) -> dict[str, dict[str, Any]]:
+    return registry.get("stacks") or {}
+
+
+class StackClash(Exception):
+    """A stack wants a name (function, table, queue...) another deployed stack already has."""
+
+
+def check_function_names(registry: Registry, stack: str, names: list[str]) -> None:
+    for name in names:
+        entry = registry.get("functions", {}).get(name)
+        owner = stack_of(entry) if entry else None
+        if entry is not None and owner != stack:
+            where = stacks(registry).get(owner or "", {}).get("template", "a lab or a benchmark")
+            raise StackClash(
+                f"function name {name!r} is already deployed by stack {owner or '(none)'} ({where}); "
+                f"rename it in the template, or remove the other one first (workshop delete {owner})"
+            )
+
+
+def replace_stack(config: Any, name: str, functions: dict[str, Any], mappings: list[dict[str, Any]], record: dict[str, Any]) -> None:
+    """One stack's functions, mappings and record replace its previous ones; every other stack's stay.
+
+    Checked again under the lock, so two deploys at once cannot both take a name.
+    """
+
+    def change(registry: Registry) -> None:
+        check_function_names(registry, name, list(functions))
+        registry["functions"] = {
+            key: entry for key, entry in registry.get("functions", {}).items() if stack_of(entry) != name
+        }
+        registry["functions"].update({key: {**entry, "stack": name} for key, entry in functions.items()})
+        registry["event_source_mappings"] = [
+            m for m in registry.get("event_source_mappings", []) if stack_of(m) != name
+        ] + [{**m, "stack": name} for m in mappings]
+        registry.setdefault("stacks", {})[name] = record
+
+    _update_or_create(config, change)
+
+
+def remove_stack(config: Any, name: str) -> dict[str, Any] | None:
+    """Forget a stack: its functions, mappings and record. Returns the record (None: not deployed)."""
+    removed: list[dict[str, Any]] = []
+
+    def change(registry: Registry) -> None:
+        record = stacks(registry).pop(name, None)
+        if record is None:
+            return
+        removed.append(record)
+        registry["functions"] = {k: e for k, e in registry.get("functions", {}).items() if stack_of(e) != name}
+        registry["event_source_mappings"] = [m for m in registry.get("event_source_mappings", []) if stack_of(m) != name]
+
+    _update_or_create(config, change)
+    return removed[0] if removed else None
+
+
+def _update_or_create(config: Any, change: Callable[[Registry], None]) -> None:
+    path = _path(config)
+    with _locked(path):
+        registry = load(config) if path.exists() else {"functions": {}, "event_source_mappings": [], "stacks": {}}
         change(registry)
         _replace(path, registry)
 

@@ -229,13 +229,17 @@ def test_workshop_template_provisions_and_registers_functions(
         "function": "ingest", "batch_size": 10, "report_batch_item_failures": True, "enabled": True,
     }  # fmt: skip
     assert mapping["queue_arn"].endswith(":workshop-IngestQueue")
-    assert function_registry.load(emulator) == registry
+    stored = function_registry.load(emulator)
+    assert {name: {k: v for k, v in e.items() if k != "stack"} for name, e in stored["functions"].items()} == registry["functions"]
+    assert {e["stack"] for e in stored["functions"].values()} == {"workshop"}
+    assert stored["stacks"]["workshop"]["template"] == str(TEMPLATE_PATH)
 
     # A second run changes nothing and says so.
     caplog.clear()
     assert provision(emulator) == registry
     statuses = {line.split()[0] for line in caplog.messages}
-    assert statuses <= {"exists", "local", "mapped"}, caplog.messages
+    assert statuses <= {"exists", "local", "mapped", "skipped"}, caplog.messages
+    assert not any("warning" in line for line in caplog.messages), "the workshop's own template runs whole locally"
 
 
 def test_sqs_template_with_dlq_mapping_secrets_and_aws_only_resources(
@@ -243,6 +247,7 @@ def test_sqs_template_with_dlq_mapping_secrets_and_aws_only_resources(
 ) -> None:
     caplog.set_level(logging.INFO, logger="workshop.provision")
     (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "worker.py").write_text("def handler(event, context):\n    return event\n")
     template = tmp_path / "template.yaml"
     template.write_text(SQS_TEMPLATE)
     config = StackConfig(
@@ -292,7 +297,7 @@ def test_sqs_template_with_dlq_mapping_secrets_and_aws_only_resources(
     assert (worker["timeout"], worker["memory"], worker["tracing"], worker["aliases"]) == (20, 128, "PassThrough", [])
 
     queue_arn = attributes["QueueArn"]
-    mappings = registry["event_source_mappings"]
+    mappings = sorted(registry["event_source_mappings"], key=lambda m: not m["enabled"])  # the enabled one first
     assert [(m["queue_arn"], m["enabled"]) for m in mappings] == [(queue_arn, True), (dlq_arn, False)]
     main = mappings[0]
     assert main == {
@@ -310,7 +315,7 @@ def test_sqs_template_with_dlq_mapping_secrets_and_aws_only_resources(
     notices = "\n".join(caplog.messages)
     assert "AwsOnlyTopic" in notices and "not emulated locally" in notices
     assert "AlarmOnAws" in notices and "condition OnAws is false" in notices
-    assert "Schedule not emulated locally" in notices
+    assert "(Type Schedule) is not delivered locally" in notices
 
     # Second run: same registry (stable mapping uuids), generated secret kept, nothing recreated.
     caplog.clear()

@@ -2,7 +2,8 @@
 
 A package with one module per command group, registered statically by
 `workshop.cli.parser.build_parser`: executions (start, list, show, timeline,
-callback, logs), traces, metrics, approvals (approvals, approve, reject). The
+callback, logs), traces, metrics, approvals (approvals, approve, reject), stacks (deploy,
+stacks, delete: your own SAM templates). The
 data comes from `workshop.inspect`, the shared drawing from `workshop.render`;
 nothing outside this package imports it (the demo and the lab runner draw a
 timeline through `workshop.render.console.show_timeline`).

@@ -1,6 +1,6 @@
 """The `workshop` argument parser, built statically: every command group adds its own subcommands.
 
-Why a module of its own: the list of command groups, in the order `workshop
+Why a module of its own: the list of command groups (executions, metrics, traces, approvals, stacks), in the order `workshop
 --help` shows them, is read in one place; each group's arguments stay next
 to its handlers (``register(commands)`` in workshop.cli.executions, .metrics,
 .traces, .approvals).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from workshop.cli import approvals, executions, metrics, traces
+from workshop.cli import approvals, executions, metrics, stacks, traces
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,4 +27,5 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.register(commands)
     traces.register(commands)  # `workshop traces` (lab 2)
     approvals.register(commands)  # approvals, approve, reject
+    stacks.register(commands)  # deploy, stacks, delete: your own templates
     return parser

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import json
 import os
 import signal
 import subprocess
@@ -118,25 +117,18 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
-def _write_runner_function_configs(config: StackConfig, registry: dict) -> None:
-    """The runner needs to know the functions a durable function may `context.invoke`."""
-    configs = {
-        name: ({"DurableConfig": fn["durable"]} if fn.get("durable") else {})
-        for name, fn in registry["functions"].items()
-    }
-    path = config.state_dir / "runner" / "function-configs.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(configs, indent=2))
-
-
-def provision_stack(config: StackConfig) -> dict:
-    """The template's resources in the emulator, the seed data, and the runner's function configs."""
+def provision_stack(config: StackConfig, say: Callable[[str], None] = print) -> dict:
+    """infra/template.yaml's resources in the emulator, the seed data, the templates deployed
+    with `workshop deploy` (re-read from their files), and the runner's function configs."""
+    from workshop.deploy import restore
     from workshop.provision import provision
+    from workshop.runner import function_configs
     from workshop.stack.seed import seed
 
     registry = provision(config)
     seed(config, registry)
-    _write_runner_function_configs(config, registry)
+    restore(config, say)
+    function_configs.write(config.state_dir, function_registry.load(config))
     return registry
 
 
@@ -197,7 +189,7 @@ def _up(config: StackConfig, say: Callable[[str], None]) -> dict[str, float]:
             say(f"  {service.name:<14} :{service.port(config):<5} healthy in {timings[service.name]:.2f} s (pid {running_pid(config, service)})")
         if service.name == "emulator":
             t = time.monotonic()
-            registry = provision_stack(config)
+            registry = provision_stack(config, say)
             timings["provision"] = time.monotonic() - t
             say(f"  {'provisioned':<14} {len(registry['functions'])} functions, {len(registry.get('event_source_mappings', []))} event source mappings from infra/template.yaml ({timings['provision']:.2f} s)")
     timings["total"] = time.monotonic() - t0
