@@ -18,6 +18,10 @@ differences:
   the store opens and closes a connection per call, and SQLite checkpoints and
   deletes the WAL, with an fsync, whenever its last connection closes: every
   checkpoint of every execution paid for that (see docs/BENCHMARKS.md).
+- ``--watch-function-configs PATH`` instead of ``--function-configs``: the
+  function configs are read again whenever the file changes, so functions of a
+  template deployed later (``workshop deploy``) can be ``context.invoke``d
+  (workshop/runner/function_configs.py).
 - SIGTERM stops it gracefully (server, executor, scheduler) within a couple of
   seconds; a second SIGTERM, or a stop that hangs, exits at once.
 """
@@ -41,6 +45,7 @@ from aws_durable_execution_sdk_python_testing.runner import WebRunner, WebRunner
 from aws_durable_execution_sdk_python_testing.stores.base import StoreType
 from aws_durable_execution_sdk_python_testing.web.server import WebServiceConfig
 
+from workshop.runner.function_configs import watched
 from workshop.runner.heartbeats import HeartbeatLog, heartbeat_log_path, install_heartbeat_log
 from workshop.runner.internals import RecoveryUnsupported, check_internals
 from workshop.runner.recovery import recover
@@ -80,6 +85,11 @@ class RunnerApp(CliApp):
         )
         subparsers = parser.add_subparsers(dest="command", help="Available commands", required=True)
         self._create_start_server_parser(subparsers)  # its flags, defaults and AWS_DEX_* variables
+        subparsers.choices["start-server"].add_argument(
+            "--watch-function-configs",
+            metavar="PATH",
+            help="a function configs JSON file read again whenever it changes (instead of --function-configs)",
+        )
         return parser
 
     def start_server_command(self, args: argparse.Namespace) -> int:
@@ -97,7 +107,7 @@ class RunnerApp(CliApp):
             store_path=args.store_path,
             invocation_timeout_seconds=args.invocation_timeout,
             skip_time=args.skip_time,
-            function_configs=args.function_configs,
+            function_configs=watched(Path(args.watch_function_configs)) if args.watch_function_configs else args.function_configs,
         )
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
         recovery = None

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from workshop.config import REGION, REPO_ROOT, StackConfig, aws_env, stack_env
+from workshop.runner import function_configs
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def _runner_command(config: StackConfig) -> list[str]:
         "--lambda-endpoint", config.host_url,
         "--store-type", "sqlite",
         "--store-path", str(config.state_dir / "runner" / "executions.db"),
-        "--function-configs", f"file://{config.state_dir / 'runner' / 'function-configs.json'}",
+        "--watch-function-configs", str(function_configs.path_of(config.state_dir)),  # `workshop deploy` adds to it live
         "--local-runner-region", REGION,  # the runner's default is us-west-2; ARNs must match the rest
         "--log-level", "WARNING",
     ]  # fmt: skip

@@ -1,0 +1,85 @@
+"""The runner's function configurations: which functions a durable function may `context.invoke`.
+
+dex-local-runner reads ``--function-configs`` once, when it starts, so a function
+of a template deployed later (``workshop deploy``) would be unknown to it and a
+``context.invoke`` of it would fail with ResourceNotFoundException. This module
+owns the file: ``write()`` builds it from the function registry (the provisioner
+and ``workshop deploy`` / ``delete`` call it), and ``watched()`` gives the
+launcher a FunctionConfigs whose entries are read again whenever the file changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the runner's package is imported by the launcher only: `make up` and deploys need not load it
+    from aws_durable_execution_sdk_python_testing.child_dispatcher import FunctionConfig, FunctionConfigs
+
+
+def path_of(state_dir: Path) -> Path:
+    return Path(state_dir) / "runner" / "function-configs.json"
+
+
+def write(state_dir: Path, registry: dict[str, Any]) -> Path:
+    """Every registered function, durable ones with their DurableConfig (a whole-file replace)."""
+    configs = {
+        name: ({"DurableConfig": fn["durable"]} if fn.get("durable") else {})
+        for name, fn in registry.get("functions", {}).items()
+    }
+    path = path_of(state_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    partial.write_text(json.dumps(configs, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+class _WatchedFile(Mapping[str, "FunctionConfig"]):
+    """The file's entries, parsed again when its modification time changes.
+
+    A file that cannot be read or parsed keeps the last good entries (a deploy
+    replaces it whole, so this only happens to a hand edit), and says so once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._mtime: float | None = None
+        self._entries: dict[str, FunctionConfig] = {}
+        self._lock = threading.Lock()
+
+    def _current(self) -> dict[str, FunctionConfig]:
+        with self._lock:
+            try:
+                mtime = self._path.stat().st_mtime_ns
+            except FileNotFoundError:
+                return self._entries
+            if mtime != self._mtime:
+                self._mtime = mtime
+                from aws_durable_execution_sdk_python_testing.child_dispatcher import FunctionConfigs
+
+                try:
+                    self._entries = FunctionConfigs.from_value(f"file://{self._path}").by_name  # type: ignore[assignment]
+                except (OSError, ValueError) as exc:
+                    print(f"workshop.runner: {self._path} is not readable ({exc}); keeping the previous function configs", flush=True)
+            return self._entries
+
+    def __getitem__(self, name: str) -> FunctionConfig:
+        return self._current()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+
+def watched(path: Path) -> FunctionConfigs:
+    """A FunctionConfigs for the runner that follows the file (read at each chained invoke's lookup)."""
+    from aws_durable_execution_sdk_python_testing.child_dispatcher import FunctionConfigs
+
+    return FunctionConfigs(by_name=_WatchedFile(Path(path)))
