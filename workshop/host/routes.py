@@ -25,7 +25,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from workshop.host import errors
+from workshop.host import async_invoke, errors
 from workshop.host.backend import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, FunctionHost
 from workshop.host.errors import AwsError
 from workshop.host.names import split_function_name
@@ -115,7 +115,7 @@ def invoke(host: FunctionHost, call: Call) -> Reply:
         if invocation_type == "DryRun":
             return Reply(204)
         if invocation_type == "Event":
-            threading.Thread(target=host.run_handler, args=(name, qualifier, event), daemon=True).start()
+            threading.Thread(target=async_invoke.run_event, args=(host, name, qualifier, event), daemon=True).start()
             return Reply(202, b"", executed)
         outcome = host.run_handler(name, qualifier, event, call.headers.get("x-amz-tenant-id"))
         headers = {**executed, "x-amzn-RequestId": outcome.request_id}
