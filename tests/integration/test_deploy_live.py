@@ -294,3 +294,24 @@ def test_cli_deploy_stacks_and_delete(stack_config: StackConfig, tmp_path: Path,
     assert workshop_main(["delete", "cli-app"], services=services) == 1  # already gone: said, exit 1
     assert "no stack 'cli-app' is deployed" in " ".join(capsys.readouterr().err.split())
     assert workshop_main(["delete", "workshop"], services=services) == 1
+
+
+def test_the_readmes_example_app_runs_from_a_copy_outside_the_repository(stack_config: StackConfig, tmp_path: Path) -> None:
+    """README, "Run your own durable functions locally": copy, deploy, invoke, answer the callback, delete."""
+    import shutil
+
+    folder = shutil.copytree(REPO_ROOT / "examples" / "my-durable-app", tmp_path / "my-app")
+    stack = deploy(stack_config, folder / "template.yaml")
+    assert (stack.name, stack.functions, stack.warnings) == ("my-app", ["my-requests"], [])
+    lam = boto3_client("lambda", stack_config)
+    arn = started(lam, "my-requests:live", {"request_id": "r-1", "amount": 42})
+
+    def callback_id() -> str | None:
+        events = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
+        started_events = [e for e in events if e.get("EventType") == "CallbackStarted"]
+        return started_events[0]["CallbackStartedDetails"]["CallbackId"] if started_events else None
+
+    callback = wait_for(callback_id, "the example to wait on its callback", deadline_s=30)
+    lam.send_durable_execution_callback_success(CallbackId=callback, Result=json.dumps({"approved": True, "by": "ana"}).encode())
+    assert result_of(finished(lam, arn)) == {"request_id": "r-1", "amount": 42.0, "approved": True, "by": "ana"}
+    delete(stack_config, "my-app")
