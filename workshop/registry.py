@@ -170,8 +170,9 @@ def register_copy(config: Any, name: str, code_dir: str, base_function: str, env
     """Add (or refresh) `name`: a copy of a provisioned function running other code (a lab's handler).
 
     It copies the base function's settings (tables, timeouts, durable config)
-    and adds services/ to its import path. `make up` rewrites the registry from
-    the template, so the lab runner registers again before every run.
+    and adds services/ to its import path. It belongs to no stack, so `make up`
+    keeps it; the lab runner registers it again before every run all the same
+    (the base function's settings may have changed).
     """
     from workshop.config import REPO_ROOT
 
@@ -188,6 +189,7 @@ def register_copy(config: Any, name: str, code_dir: str, base_function: str, env
         registry["functions"][name] = {
             **base,
             "logical_id": None,
+            "stack": None,  # no template's: `make up` keeps it, and the lab runner refreshes it before each run
             # as the function host sees them (the compose stack mounts the repository elsewhere)
             "code_dir": config.stack_path(code_dir),
             "handler": "handler.lambda_handler",
