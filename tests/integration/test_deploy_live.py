@@ -315,3 +315,41 @@ def test_the_readmes_example_app_runs_from_a_copy_outside_the_repository(stack_c
     lam.send_durable_execution_callback_success(CallbackId=callback, Result=json.dumps({"approved": True, "by": "ana"}).encode())
     assert result_of(finished(lam, arn)) == {"request_id": "r-1", "amount": 42.0, "approved": True, "by": "ana"}
     delete(stack_config, "my-app")
+
+
+def test_a_deployed_sqs_event_is_polled_and_delivered(stack_config: StackConfig, tmp_path: Path) -> None:
+    deploy_text(
+        stack_config, tmp_path, """\
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Inbox: {Type: AWS::SQS::Queue, Properties: {VisibilityTimeout: 30}}
+          Seen: {Type: AWS::Serverless::SimpleTable, Properties: {PrimaryKey: {Name: body, Type: String}}}
+          Reader:
+            Type: AWS::Serverless::Function
+            Properties:
+              FunctionName: inbox-reader
+              CodeUri: src
+              Handler: h.handler
+              Runtime: python3.13
+              Timeout: 10
+              Environment: {Variables: {SEEN: !Ref Seen}}
+              Events:
+                Inbox: {Type: SQS, Properties: {Queue: !GetAtt Inbox.Arn, BatchSize: 5}}
+        """, {"src/h.py": (
+            "import os, boto3\n"
+            "def handler(event, context):\n"
+            "    table = boto3.client('dynamodb')\n"
+            "    for record in event['Records']:\n"
+            "        table.put_item(TableName=os.environ['SEEN'], Item={'body': {'S': record['body']}})\n"
+        )}, "inbox",
+    )  # fmt: skip
+    [mapping] = [m for m in function_registry.load(stack_config)["event_source_mappings"] if m["function"] == "inbox-reader"]
+    assert (mapping["stack"], mapping["batch_size"]) == ("inbox", 5)
+    sqs, ddb = boto3_client("sqs", stack_config), boto3_client("dynamodb", stack_config)
+    sqs.send_message(QueueUrl=mapping["queue_url"], MessageBody="hello-from-my-queue")
+    wait_for(
+        lambda: ddb.get_item(TableName="inbox-Seen", Key={"body": {"S": "hello-from-my-queue"}}).get("Item"),
+        "the deployed function to read the message from its queue", deadline_s=30,
+    )  # fmt: skip
+    delete(stack_config, "inbox")
+    assert not [m for m in function_registry.load(stack_config)["event_source_mappings"] if m["function"] == "inbox-reader"]
