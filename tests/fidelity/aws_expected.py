@@ -1,0 +1,36 @@
+"""The in-process history with what AWS records and DurableFunctionTestRunner leaves out.
+
+The in-process runner is the reference, but where aws-durable-execution-sdk-python-testing
+1.4.0 is known to differ from Lambda's own model and the live stack corrects it,
+the reference is corrected the same way here, so the comparison expects AWS's
+shape. Each rule names the gap; the README's "what differs from AWS" lists them.
+
+- StepSucceeded carries RetryDetails on AWS (the model makes it required):
+  CurrentAttempt is the attempt that succeeded. The runner only writes
+  RetryDetails on retries (and on wait_for_condition's polls, which the SDK
+  checkpoints as successes with a next-attempt delay), so a step that
+  succeeded has none. Here its CurrentAttempt is the number of times the
+  step started, the StepContext.attempt its last run saw.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+def as_on_aws(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A copy of the events with the rules above applied."""
+    attempts: dict[str, int] = {}
+    corrected: list[dict[str, Any]] = []
+    for event in events:
+        event = copy.deepcopy(dict(event))
+        op_id = event.get("Id", "")
+        if event["EventType"] == "StepStarted":
+            attempts[op_id] = attempts.get(op_id, 0) + 1
+        if event["EventType"] == "StepSucceeded":
+            details = event.setdefault("StepSucceededDetails", {})
+            details.setdefault("RetryDetails", {"CurrentAttempt": max(attempts.get(op_id, 1), 1)})
+        corrected.append(event)
+    return corrected
