@@ -1,0 +1,40 @@
+"""The template writer: an ordinary SAM template and its code, in a folder outside the repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.fidelity.cases import CASES, EXECUTION_TIMEOUT_S
+from tests.fidelity.template import write_template
+from workshop.config import REPO_ROOT
+
+
+def test_template_holds_every_case_and_the_invoke_target(tmp_path: Path) -> None:
+    template = write_template(tmp_path)
+    body = yaml.safe_load(template.read_text())
+    assert body["Transform"] == "AWS::Serverless-2016-10-31"
+    functions = {res["Properties"]["FunctionName"]: res["Properties"] for res in body["Resources"].values()}
+    assert set(functions) == {case.function_name for case in CASES} | {"fidelity-invoke-target"}
+    for case in CASES:
+        props = functions[case.function_name]
+        assert props["DurableConfig"]["ExecutionTimeout"] == EXECUTION_TIMEOUT_S
+        assert props["AutoPublishAlias"] == "live" and props["Runtime"] == "python3.13"
+        module, _, attribute = props["Handler"].rpartition(".")
+        source = template.parent / props["CodeUri"] / (module.replace(".", "/") + ".py")
+        assert source.is_file() and f"def {attribute}(" in source.read_text()
+    assert "DurableConfig" not in functions["fidelity-invoke-target"]
+
+
+def test_template_and_code_are_outside_the_repository(tmp_path: Path) -> None:
+    template = write_template(tmp_path)
+    assert not template.resolve().is_relative_to(REPO_ROOT)
+    assert not list(template.parent.rglob("__pycache__"))
+
+
+def test_a_folder_inside_the_repository_is_refused() -> None:
+    with pytest.raises(ValueError, match="inside the repository"):
+        write_template(REPO_ROOT / "tests" / "fidelity" / "out")
+    assert not (REPO_ROOT / "tests" / "fidelity" / "out").exists()
