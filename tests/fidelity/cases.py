@@ -17,8 +17,25 @@ FUNCTION_PREFIX = "fidelity-"
 ALIAS = "live"
 # DurableConfig.ExecutionTimeout of every fidelity function, and of the in-process run.
 EXECUTION_TIMEOUT_S = 60
-# The plain function invoke.py calls (its INVOKE_TARGET); not a case of its own.
-INVOKE_TARGET_MODULE = "invoke_target"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A function a case invokes (context.invoke): deployed beside the cases, registered in-process."""
+
+    name: str  # the handler module's INVOKE_TARGET / DURABLE_INVOKE_TARGET
+    module: str
+    durable: bool
+
+    @property
+    def handler(self) -> str:
+        return f"{HANDLER_PACKAGE}.{self.module}.handler"
+
+
+TARGETS = (
+    Target(FUNCTION_PREFIX + "invoke-target", "invoke_target", durable=False),
+    Target(FUNCTION_PREFIX + "invoke-durable-target", "invoke_durable_target", durable=True),
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,7 @@ CASES: tuple[Case, ...] = (
     Case("map_tolerance", shows=(("doubles", "ContextSucceeded"), ("doubles/item-3", "ContextFailed"), ("doubles/item-4", "ContextSucceeded"))),
     Case("parallel_tolerance", shows=(("trip", "ContextSucceeded"), ("trip/car/car-queue", "WaitSucceeded"), ("trip/hotel", "ContextFailed"))),
     Case("invoke", shows=(("double", "ChainedInvokeSucceeded"),)),
+    Case("invoke_durable", shows=(("fulfil", "ChainedInvokeSucceeded"), ("chained[1]:pick", "StepSucceeded"), ("chained[1]:ship", "StepSucceeded"))),
     Case("handler_error", ends_with="ExecutionFailed", shows=(("read-amount", "StepSucceeded"),)),
     Case("large_payload", shows=(("big-step", "StepSucceeded"), ("big-child", "ContextSucceeded"), ("force-replay", "WaitSucceeded"))),
 )

@@ -10,6 +10,11 @@ from typing import Any
 import pytest
 
 
+def joined(executions: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Normalised histories of an execution and its chained children as one: a child's operations under "chained[N]:"."""
+    return [{**event, "op": f"chained[{index}]:{event['op']}"} if index else dict(event) for index, history in enumerate(executions) for event in history]
+
+
 def lines(history: Sequence[dict[str, Any]]) -> list[str]:
     """One line per compared event: its operation and event type first, then the details."""
     return [json.dumps(event, default=str) for event in history]

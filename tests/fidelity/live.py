@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.fidelity.answers import answer
+from tests.fidelity.chained import Events, with_children
 from tests.fidelity.cases import ALIAS, EXECUTION_TIMEOUT_S, Case
 from tests.integration.polling import finished
 
@@ -32,9 +33,9 @@ class _LambdaCallbacks:
         self.lam.send_durable_execution_callback_success(CallbackId=callback_id, Result=result)
 
 
-def history(lam: Any, arn: str) -> list[dict[str, Any]]:
+def history(lam: Any, arn: str) -> Events:
     """Every event of the execution, with its inputs and results, across all pages."""
-    events: list[dict[str, Any]] = []
+    events: Events = []
     marker: str | None = None
     while True:
         page = lam.get_durable_execution_history(DurableExecutionArn=arn, IncludeExecutionData=True, **({"Marker": marker} if marker else {}))
@@ -50,9 +51,9 @@ def start(lam: Any, case: Case) -> str:
     return response["DurableExecutionArn"]
 
 
-def run_live(lam: Any, case: Case) -> list[dict[str, Any]]:
-    """The case's history events after its execution ended on the live stack."""
+def run_live(lam: Any, case: Case) -> list[Events]:
+    """The case's history events after its execution ended on the live stack, then those of any durable execution it chained."""
     arn = start(lam, case)
     answer(_LambdaCallbacks(lam), arn, case.answers)
     finished(lam, arn, deadline_s=EXECUTION_TIMEOUT_S)
-    return history(lam, arn)
+    return with_children(history(lam, arn), lambda child: history(lam, child))

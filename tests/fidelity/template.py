@@ -2,8 +2,8 @@
 
 `workshop deploy` gets an ordinary SAM template (the shape `sam deploy`
 takes): one AWS::Serverless::Function per case, durable, published as the
-alias `live`, its code the copied fidelity_handlers package; and the plain
-function the invoke case calls. The folder must be outside the repository,
+alias `live`, its code the copied fidelity_handlers package; and the
+functions the invoke cases call (TARGETS). The folder must be outside the repository,
 so the deploy is seen to work from a template that is not the workshop's own.
 """
 
@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from fidelity_handlers.invoke import INVOKE_TARGET
 
-from tests.fidelity.cases import ALIAS, CASES, EXECUTION_TIMEOUT_S, HANDLER_PACKAGE, INVOKE_TARGET_MODULE, Case
+from tests.fidelity.cases import ALIAS, CASES, EXECUTION_TIMEOUT_S, HANDLER_PACKAGE, TARGETS, Case
 from workshop.config import REPO_ROOT
 
 HANDLERS_DIR = Path(__file__).resolve().parent / HANDLER_PACKAGE
@@ -44,7 +43,7 @@ def _function(name: str, handler: str, durable: bool) -> dict[str, Any]:
 
 def template_body(cases: tuple[Case, ...] = CASES) -> dict[str, Any]:
     resources = {_logical_id(case.kind): _function(case.function_name, case.handler, durable=True) for case in cases}
-    resources[_logical_id(INVOKE_TARGET)] = _function(INVOKE_TARGET, f"{HANDLER_PACKAGE}.{INVOKE_TARGET_MODULE}.handler", durable=False)
+    resources.update({_logical_id(target.name): _function(target.name, target.handler, durable=target.durable) for target in TARGETS})
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",

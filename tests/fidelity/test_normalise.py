@@ -25,7 +25,7 @@ BY_KIND = {case.kind: case for case in CASES}
 
 @pytest.fixture(scope="module")
 def histories() -> dict[str, list[dict[str, Any]]]:
-    return {kind: run_in_process(BY_KIND[kind]) for kind in ("step_retries", "wait_for_callback", "map_tolerance", "child_context")}
+    return {kind: run_in_process(BY_KIND[kind])[0] for kind in ("step_retries", "wait_for_callback", "map_tolerance", "child_context")}
 
 
 def _relabelled(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fidelity.cases import CASES, Case
+from tests.fidelity.compare import joined
 from tests.fidelity.in_process import run_in_process
 from tests.fidelity.normalise import EXECUTION, normalise
 
@@ -20,7 +21,7 @@ def _is_subsequence(wanted: list[tuple[str, str]], seen: list[tuple[str, str]]) 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.kind)
 def test_in_process_history_shows_the_operation(case: Case) -> None:
-    history = normalise(run_in_process(case))
+    history = joined([normalise(events) for events in run_in_process(case)])
     execution = [event["event"] for event in history if event["op"] == EXECUTION]
     assert execution[-1] == case.ends_with, history
     seen = [(event["op"], event["event"]) for event in history]
