@@ -140,6 +140,9 @@ def test_pending_retry_details_are_told_apart_from_other_differences(histories: 
     other = copy.deepcopy(histories["child_context"])
     _first(other, "StepSucceeded")["StepSucceededDetails"]["Result"]["Payload"] = '"13B"'
     raise_if_only_retry_details(expected, normalise(other))  # a real difference: left to assert_same_history
+    wrong_attempt = copy.deepcopy(expected)
+    next(e for e in wrong_attempt if e["event"] == "StepSucceeded")["RetryDetails"] = {"CurrentAttempt": 2}
+    raise_if_only_retry_details(expected, wrong_attempt)  # present but different: a real difference too
     raise_if_only_retry_details(expected, expected)
 
 
