@@ -2,8 +2,7 @@
 
 One Case per operation kind. `answers` are what the test does, in order, to
 the callback the execution is waiting on (found in its history, never by
-sleeping); `live_xfail` says why the live history cannot agree yet, when it
-cannot (a dex-local-runner gap, or a fix in flight).
+sleeping).
 """
 
 from __future__ import annotations
@@ -47,12 +46,6 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class XFail:
-    reason: str
-    strict: bool = True
-
-
-@dataclass(frozen=True)
 class Case:
     kind: str  # the module in fidelity_handlers/
     # What the reference history must show, so a broken handler cannot make two
@@ -61,7 +54,6 @@ class Case:
     ends_with: str = "ExecutionSucceeded"
     shows: tuple[tuple[str, str], ...] = ()
     answers: tuple[Answer, ...] = ()
-    live_xfail: XFail | None = None
 
     @property
     def function_name(self) -> str:

@@ -14,10 +14,12 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
 
 CALLBACK = "approval"
+TIMEOUT_S = 30
+HEARTBEAT_TIMEOUT_S = 20
 
 
 @durable_execution
 def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
-    config = CallbackConfig(timeout=Duration.from_seconds(30), heartbeat_timeout=Duration.from_seconds(20))
+    config = CallbackConfig(timeout=Duration.from_seconds(TIMEOUT_S), heartbeat_timeout=Duration.from_seconds(HEARTBEAT_TIMEOUT_S))
     callback = context.create_callback(name=CALLBACK, config=config)
     return {"answer": callback.result()}
