@@ -4,7 +4,7 @@
         --lambda-endpoint http://127.0.0.1:3001 --store-type sqlite --store-path P ...
 
 Same flags as `dex-local-runner start-server` (its own argparse is reused), and
-the same WebRunner, built as `cli.CliApp.start_server_command` builds it. Three
+the same WebRunner, built as `cli.CliApp.start_server_command` builds it. The
 differences:
 
 - After the runner starts and before it serves, every incomplete execution in
@@ -22,6 +22,9 @@ differences:
   function configs are read again whenever the file changes, so functions of a
   template deployed later (``workshop deploy``) can be ``context.invoke``d
   (workshop/runner/function_configs.py).
+- Histories and execution ARNs as AWS gives them (workshop/runner/aws_shapes.py):
+  StepSucceeded carries RetryDetails, InvocationCompleted its details, and an
+  execution's ARN is arn:aws:lambda:...:function:<name>:<version>/durable-execution/<name>/<id>.
 - SIGTERM stops it gracefully (server, executor, scheduler) within a couple of
   seconds; a second SIGTERM, or a stop that hangs, exits at once.
 """
@@ -45,6 +48,7 @@ from aws_durable_execution_sdk_python_testing.runner import WebRunner, WebRunner
 from aws_durable_execution_sdk_python_testing.stores.base import StoreType
 from aws_durable_execution_sdk_python_testing.web.server import WebServiceConfig
 
+from workshop.runner.aws_shapes import install_aws_shapes
 from workshop.runner.function_configs import watched
 from workshop.runner.heartbeats import HeartbeatLog, heartbeat_log_path, install_heartbeat_log
 from workshop.runner.internals import RecoveryUnsupported, check_internals
@@ -114,6 +118,7 @@ class RunnerApp(CliApp):
         try:
             with keep_store_open(args.store_type, args.store_path), WebRunner(runner_config) as runner:
                 check_internals(runner)  # fail before serving anything if recovery cannot work
+                install_aws_shapes(runner)  # before recovery, which may start executions' invocations
                 install_time_scale(runner, args.store_type, args.store_path, args.skip_time)  # WORKSHOP_TIME_SCALE; 1 = no change
                 path = heartbeat_log_path(args.store_type, args.store_path)
                 heartbeats = HeartbeatLog(path) if path else None

@@ -77,6 +77,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from workshop.runner.aws_shapes import split_execution_arn
 from workshop.runner.heartbeats import HeartbeatLog
 from workshop.runner.internals import check_internals
 
@@ -120,7 +121,9 @@ def _fmt(seconds: float) -> str:
 
 
 def _short(arn: str) -> str:
-    return arn.split("/")[0]
+    """A log line's name for an execution: `function/execution name` of an AWS-shaped ARN, the first uuid of an old one."""
+    parts = split_execution_arn(arn)
+    return f"{parts['function']}/{parts['name']}" if parts else arn.split("/")[0]
 
 
 def recover(runner: Any, lambda_endpoint: str, heartbeats: HeartbeatLog | None, endpoint_wait_s: float = ENDPOINT_WAIT_S) -> Recovery:

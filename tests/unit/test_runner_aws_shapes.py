@@ -1,0 +1,103 @@
+"""workshop.runner.aws_shapes: histories and ARNs as AWS gives them, on the runner's own executor, in-process.
+
+The runner's in-process DurableFunctionTestRunner shares the Executor, the
+Execution and the history code with dex-local-runner, so a handler whose step
+succeeds on its third attempt shows the fixes without a stack: the patches
+are installed for one test and undone after it (they are process-wide).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution
+from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, StepConfig
+from aws_durable_execution_sdk_python.execution import InvocationStatus
+from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
+from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
+
+from workshop.inspect.shapes import all_problems
+from workshop.runner.aws_shapes import ShapesUnsupported, execution_arn, install_aws_shapes, split_execution_arn
+
+RETRY = create_retry_strategy(RetryStrategyConfig(max_attempts=3, initial_delay=Duration.from_seconds(1), jitter_strategy=JitterStrategy.NONE))
+
+
+def flaky(step: StepContext) -> int:
+    if step.attempt < 3:
+        raise RuntimeError(f"attempt {step.attempt} fails")
+    return step.attempt
+
+
+@durable_execution
+def handler(event: Any, context: DurableContext) -> dict[str, int]:
+    first = context.step(lambda _: 1, name="first-try")
+    return {"first": first, "flaky": context.step(flaky, name="flaky", config=StepConfig(retry_strategy=RETRY))}
+
+
+def wire(reply: Any) -> Any:
+    """The reply as the runner's web layer sends it: timestamps as epoch seconds."""
+    return json.loads(json.dumps(reply, default=lambda value: value.timestamp() if isinstance(value, datetime) else str(value)))
+
+
+@pytest.fixture
+def runner() -> Iterator[DurableFunctionTestRunner]:
+    with DurableFunctionTestRunner(handler=handler, poll_interval=0.05, region="eu-west-1") as started:
+        undo = install_aws_shapes(started)
+        try:
+            yield started
+        finally:
+            undo()
+
+
+def run(runner: DurableFunctionTestRunner) -> tuple[str, dict[str, Any]]:
+    arn = runner.run_async(input="{}", function_name="test-function", execution_timeout=30)
+    result = runner.wait_for_result(arn, timeout=30)
+    assert result.status is InvocationStatus.SUCCEEDED, result.error
+    history = runner._executor.get_execution_history(arn, include_execution_data=True).to_dict()
+    return arn, wire(history)
+
+
+def test_step_attempts_and_invocation_details_as_on_aws(runner: DurableFunctionTestRunner) -> None:
+    _, history = run(runner)
+    steps = [(e["Name"], e["EventType"], (e.get("StepSucceededDetails") or e.get("StepFailedDetails") or {}).get("RetryDetails", {}).get("CurrentAttempt"))
+             for e in history["Events"] if e["EventType"] in ("StepSucceeded", "StepFailed")]  # fmt: skip
+    assert steps == [("first-try", "StepSucceeded", 1), ("flaky", "StepFailed", 1), ("flaky", "StepFailed", 2), ("flaky", "StepSucceeded", 3)]
+    completed = [e for e in history["Events"] if e["EventType"] == "InvocationCompleted"]
+    assert len(completed) == 3 and all(e["InvocationCompletedDetails"]["RequestId"] for e in completed), completed
+    assert all_problems("GetDurableExecutionHistory", history) == []
+
+
+def test_the_execution_arn_is_in_the_api_references_form(runner: DurableFunctionTestRunner) -> None:
+    arn, history = run(runner)
+    parts = split_execution_arn(arn)
+    assert parts is not None, arn
+    assert (parts["region"], parts["account"], parts["function"], parts["version"]) == ("eu-west-1", "123456789012", "test-function", "$LATEST")
+    started = history["Events"][0]
+    assert started["EventType"] == "ExecutionStarted" and started["Id"] == parts["id"]  # the id the SDK reads from the ARN
+    detail = runner._executor.get_execution_details(arn)
+    assert detail.durable_execution_name == parts["name"]
+
+
+def test_undo_restores_the_runner() -> None:
+    with DurableFunctionTestRunner(handler=handler, poll_interval=0.05) as plain:
+        install_aws_shapes(plain)()
+        arn = plain.run_async(input="{}", function_name="test-function", execution_timeout=30)
+        assert split_execution_arn(arn) is None  # the runner's own uuid/uuid again
+        plain.wait_for_result(arn, timeout=30)
+
+
+def test_an_arn_names_the_bare_function_and_round_trips() -> None:
+    for name in ("payment", "payment:live", "arn:aws:lambda:us-east-1:000000000000:function:payment:3"):
+        arn = execution_arn("us-east-1", None, name, "1", "run-1", "0f0e")
+        assert split_execution_arn(arn) == {"region": "us-east-1", "account": "000000000000", "function": "payment", "version": "1", "name": "run-1", "id": "0f0e"}
+    assert split_execution_arn("9c31db14-ca50-4e46-b7ef-3d681a7d9ce8/f6150a62-350f-4df2-9224-a0ddcecc682f") is None
+
+
+def test_a_runner_without_the_internals_fails_clearly() -> None:
+    with pytest.raises(ShapesUnsupported, match=r"Executor\._region is missing.*update workshop/runner/aws_shapes.py"):
+        install_aws_shapes(SimpleNamespace(_executor=SimpleNamespace()))

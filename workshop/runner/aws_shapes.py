@@ -1,0 +1,170 @@
+"""Histories and execution ARNs as AWS gives them, fixed in dex-local-runner at start.
+
+Three differences between the runner (aws-durable-execution-sdk-python-testing
+1.4.0) and Lambda's own model (botocore's lambda 2015-03-31 service-2.json,
+whose durable operations live under /2025-12-01/), each found by
+workshop.inspect.shapes against a live history:
+
+1. StepSucceeded has no RetryDetails. The model makes it required, and on AWS
+   a step that succeeded on attempt N says CurrentAttempt = N. The runner
+   builds the event from the step's final operation but only passes the
+   checkpoint update (the source of its retry details) for RETRY and FAIL.
+   The step's operation counts its attempts (StepDetails.Attempt: every
+   RETRY, SUCCEED and FAIL adds one), so after SUCCEED it is N: that is the
+   value given, the same number the SDK showed the step as StepContext.attempt.
+2. InvocationCompleted has no InvocationCompletedDetails (StartTimestamp,
+   EndTimestamp, RequestId): Event.from_event_with_id, which renumbers the
+   events, copies every details field but that one. Renumbering here copies
+   the event whole (dataclasses.replace), so no field can be lost again.
+3. An execution's ARN is `<uuid>/<uuid>`. On AWS it is
+   arn:aws:lambda:<region>:<account>:function:<name>:<version>/durable-execution/<execution name>/<id>
+   (the model's DurableExecutionArn pattern; <version> is $LATEST or a number,
+   never an alias). The runner mints it here, in that form, so the ARN is
+   the same everywhere without a mapping: in the store (a restart loses
+   nothing), in the invocation event a worker's SDK reads and in the
+   checkpoints it sends back, in callback ids, in the CLI and in the
+   `executionArn` the SDK's logger writes. <id> is the invocation id, as
+   before: the SDK takes the last `/` segment of the ARN as the id of the
+   EXECUTION operation (aws_durable_execution_sdk_python.state), which is why
+   a stateless mapping of the old ARN at the host could not work: its first
+   uuid is random and appears nowhere else. The function host resolves an
+   alias to its version before it starts an execution (workshop.host.names).
+   Executions stored before this change keep their old ARNs and still work.
+
+install_aws_shapes() checks every internal it replaces and raises
+ShapesUnsupported (the launcher exits 2 with the message) if the installed
+runner differs, rather than serving histories that silently differ.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from workshop.runner.internals import PINNED_VERSION, RecoveryUnsupported, _installed_version
+
+DEFAULT_ACCOUNT = "000000000000"  # workshop.config.ACCOUNT_ID; a child execution's input may carry none
+_NAME = re.compile(r"[a-zA-Z0-9_-]+")
+
+
+class ShapesUnsupported(RecoveryUnsupported):
+    """The installed runner lacks an internal these fixes replace."""
+
+
+def bare_function_name(function_name: str) -> str:
+    """`name`, `name:qualifier` or a function ARN -> `name` (a chained invoke may name its target any of these ways)."""
+    if function_name.startswith("arn:"):
+        parts = function_name.split(":")
+        return parts[6] if len(parts) > 6 else function_name
+    return function_name.partition(":")[0]
+
+
+def execution_arn(region: str, account: str | None, function_name: str, version: str, execution_name: str, execution_id: str) -> str:
+    """The durable execution ARN, in the API reference's form."""
+    return (
+        f"arn:aws:lambda:{region}:{account or DEFAULT_ACCOUNT}:function:{bare_function_name(function_name)}:{version}"
+        f"/durable-execution/{execution_name}/{execution_id}"
+    )
+
+
+def split_execution_arn(arn: str) -> dict[str, str] | None:
+    """The parts of an AWS-shaped execution ARN (region, account, function, version, name, id); None for any other string."""
+    match = re.fullmatch(
+        r"arn:[a-zA-Z0-9-]+:lambda:(?P<region>[a-zA-Z0-9-]+):(?P<account>\d{12}):function:(?P<function>[a-zA-Z0-9_-]+)"
+        r":(?P<version>\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/(?P<name>[a-zA-Z0-9_-]+)/(?P<id>[a-zA-Z0-9_-]+)",
+        arn,
+    )
+    return match.groupdict() if match else None
+
+
+def _check(runner: Any) -> None:
+    from aws_durable_execution_sdk_python_testing import model
+    from aws_durable_execution_sdk_python_testing.execution import Execution
+
+    problems: list[str] = []
+    expected = {
+        (Execution, "new"): ("input",),
+        (model.Event, "create_step_event_succeeded"): ("context",),
+        (model.Event, "from_event_with_id"): ("event", "event_id"),
+        (model, "executed_version"): ("qualifier",),
+    }
+    for (owner, name), params in expected.items():
+        member = getattr(owner, name, None)
+        label = f"{getattr(owner, '__name__', owner)}.{name}"
+        if member is None:
+            problems.append(f"{label} is missing")
+            continue
+        found = tuple(p for p in inspect.signature(member).parameters if p not in ("self", "cls"))
+        if found[: len(params)] != params:
+            problems.append(f"{label}{found} does not take {params}")
+    for cls, fields in ((model.StepSucceededDetails, ("retry_details",)), (model.Event, ("event_id", "step_succeeded_details", "invocation_completed_details")),
+                        (model.RetryDetails, ("current_attempt",)), (model.StartDurableExecutionInput, ("account_id", "function_name", "function_qualifier", "execution_name", "invocation_id"))):  # fmt: skip
+        names = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
+        problems += [f"{cls.__name__}.{field} is missing" for field in fields if field not in names]
+    if not isinstance(getattr(getattr(runner, "_executor", None), "_region", None), str):
+        problems.append("Executor._region is missing")
+    if problems:
+        raise ShapesUnsupported(
+            f"workshop.runner.aws_shapes fixes histories and ARNs in aws-durable-execution-sdk-python-testing {PINNED_VERSION}; "
+            f"the installed version ({_installed_version()}) differs: " + "; ".join(problems)
+            + ". Install the pinned version (make env) or update workshop/runner/aws_shapes.py."
+        )
+
+
+def install_aws_shapes(runner: Any) -> Callable[[], None]:
+    """Replace the three runner internals above; returns what puts the originals back (for tests).
+
+    Process-wide: in the launcher the runner is the only user of its process.
+    A unit test that installs this in-process must call the returned undo.
+    """
+    _check(runner)
+    from aws_durable_execution_sdk_python_testing import model
+    from aws_durable_execution_sdk_python_testing.execution import Execution
+
+    if getattr(Execution.new, "_workshop_aws_arn", False):
+        return lambda: None  # installed already (a second WebRunner in one process): the first install's undo restores
+    region: str = runner._executor._region
+    saved = {
+        (Execution, "new"): Execution.__dict__["new"],
+        (model.Event, "create_step_event_succeeded"): model.Event.__dict__["create_step_event_succeeded"],
+        (model.Event, "from_event_with_id"): model.Event.__dict__["from_event_with_id"],
+    }
+    original_new = Execution.new
+    original_succeeded = model.Event.create_step_event_succeeded.__func__
+
+    def new(input: Any) -> Any:  # noqa: A002 - the runner's own parameter name
+        execution = original_new(input)
+        name = input.execution_name if _NAME.fullmatch(input.execution_name or "") else str(uuid.uuid4())
+        execution_id = execution.durable_execution_arn.rsplit("/", 1)[-1]  # the invocation id, the EXECUTION operation's id
+        version = model.executed_version(input.function_qualifier)
+        execution.durable_execution_arn = execution_arn(region, input.account_id, input.function_name, version, name, execution_id)
+        return execution
+
+    new._workshop_aws_arn = True  # type: ignore[attr-defined]
+
+    def create_step_event_succeeded(cls: type, context: Any) -> Any:
+        event = original_succeeded(cls, context)
+        details = event.step_succeeded_details
+        if details is not None and details.retry_details is None:
+            step = context.operation.step_details
+            attempt = max(step.attempt if step is not None else 1, 1)
+            details = dataclasses.replace(details, retry_details=model.RetryDetails(current_attempt=attempt))
+            event = dataclasses.replace(event, step_succeeded_details=details)
+        return event
+
+    def from_event_with_id(cls: type, event: Any, event_id: int) -> Any:
+        return dataclasses.replace(event, event_id=event_id)
+
+    Execution.new = staticmethod(new)  # type: ignore[method-assign]
+    model.Event.create_step_event_succeeded = classmethod(create_step_event_succeeded)  # type: ignore[method-assign,assignment]
+    model.Event.from_event_with_id = classmethod(from_event_with_id)  # type: ignore[method-assign,assignment]
+
+    def undo() -> None:
+        for (owner, name), original in saved.items():
+            setattr(owner, name, original)
+
+    return undo
