@@ -25,7 +25,7 @@ from workshop.host.esm import InFlightBatches, SqsPoller
 from workshop.host.execution_ends import ExecutionEnds
 from workshop.host.invocations import InvocationIndex
 from workshop.host.logsink import LogSink, framed_lines
-from workshop.host.names import function_arn
+from workshop.host.names import LATEST, executed_version, function_arn, published_versions
 from workshop.host.runner_client import RunnerClient, json_or_text
 from workshop.host.tracing import emit_function_segment, trace_header
 from workshop.host.pool import InvocationOutcome, TooManyRequests, WorkerPool
@@ -47,7 +47,7 @@ class Registry(registry.Watched):
         function = self.current()["functions"].get(name)
         if function is None:
             raise errors.not_found(function_arn(name, qualifier))
-        if qualifier not in (None, "$LATEST", *function.get("aliases", [])):
+        if qualifier not in (None, LATEST, *function.get("aliases", []), *published_versions(function)):
             raise errors.not_found(function_arn(name, qualifier))
         return function
 
@@ -82,7 +82,7 @@ class FunctionHost:
                 "_HANDLER": function["handler"],
                 "AWS_EXECUTION_ENV": "AWS_Lambda_" + function.get("runtime", "python3.13"),
                 "AWS_LAMBDA_FUNCTION_NAME": name,
-                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_VERSION": LATEST,  # per worker process, which serves every version; the context has the invoke's
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.get("memory", 128)),
                 "AWS_LAMBDA_LOG_GROUP_NAME": function.get("log_group", f"/aws/lambda/{name}"),
                 "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
@@ -97,6 +97,7 @@ class FunctionHost:
         """Run the handler once in a worker, keep its output, return what it returned."""
         function = self.registry.function(name, qualifier)
         request_id = str(uuid.uuid4())
+        version = executed_version(function, qualifier)
         header, root, parent = trace_header()
         trace = (root, parent)  # of the function segment _finish emits, as the Lambda service does
         timeout_s = float(function.get("timeout", 3))
@@ -112,14 +113,14 @@ class FunctionHost:
                 self.pool.release(name, worker)
                 outcome = InvocationOutcome(request_id=request_id, error=init_error, logs=init_lines, log_stream=worker.log_stream)
                 now = time.time()
-                return self._finish(name, function, event, outcome, init_ms, (now, now), trace)
+                return self._finish(name, function, event, outcome, init_ms, (now, now), trace, version)
         request = {
             "event": event,
             "context": {
                 "aws_request_id": request_id,
                 "invoked_function_arn": function_arn(name, qualifier),
                 "function_name": name,
-                "function_version": "$LATEST",
+                "function_version": version,
                 "memory_limit_in_mb": function.get("memory", 128),
                 "log_group_name": function.get("log_group", f"/aws/lambda/{name}"),
                 "log_stream_name": worker.log_stream,
@@ -137,11 +138,11 @@ class FunctionHost:
         outcome.logs[:0] = init_lines
         if isinstance(event, dict) and isinstance(outcome.result, dict) and outcome.result.get("Status") in ("SUCCEEDED", "FAILED"):
             self.ends.ended(event.get("DurableExecutionArn", ""))  # the SDK's answer: this execution is over
-        return self._finish(name, function, event, outcome, init_ms, (invoked_at, returned_at), trace)
+        return self._finish(name, function, event, outcome, init_ms, (invoked_at, returned_at), trace, version)
 
     def _finish(
         self, name: str, function: dict[str, Any], event: Any, outcome: InvocationOutcome, init_ms: float | None, window: tuple[float, float],
-        trace: tuple[str, str] | None = None,
+        trace: tuple[str, str] | None = None, version: str = LATEST,
     ) -> InvocationOutcome:
         """Ship the invocation's output to CloudWatch Logs, record it in the invocation index, emit its X-Ray segment."""
         execution_arn = event.get("DurableExecutionArn") if isinstance(event, dict) else None
@@ -154,7 +155,7 @@ class FunctionHost:
         if outcome.error:
             outcome.logs.append(json.dumps(outcome.error))
         log_group = function.get("log_group", f"/aws/lambda/{name}")
-        self.logs.write(name, log_group, outcome.log_stream, framed_lines(outcome, "$LATEST", int(function.get("memory", 128)), init_ms))
+        self.logs.write(name, log_group, outcome.log_stream, framed_lines(outcome, version, int(function.get("memory", 128)), init_ms))
         self.invocations.record(
             {
                 "request_id": outcome.request_id,
@@ -172,9 +173,16 @@ class FunctionHost:
 
     # ---- durable executions ----------------------------------------------
     def start_execution(self, name: str, qualifier: str, payload: str, execution_name: str | None) -> str:
-        """Start a durable execution; a named start is idempotent, as on AWS."""
+        """Start a durable execution; a named start is idempotent, as on AWS.
+
+        The runner is given the version the qualifier resolves to (an alias's
+        is "1", workshop.host.names), not the alias: it puts that version in
+        the execution's ARN, FunctionArn and Version, as AWS does, and
+        invokes `name:1` for every replay.
+        """
         function = self.registry.function(name, qualifier)
         durable = function["durable"]
+        qualifier = executed_version(function, qualifier)
         if execution_name is None:
             return self._start(name, qualifier, payload, str(uuid.uuid4()), durable)
         if not re.fullmatch(r"[a-zA-Z0-9\-_]{1,64}", execution_name):

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from workshop.host import async_invoke, errors
 from workshop.host.backend import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, FunctionHost
 from workshop.host.errors import AwsError
-from workshop.host.names import split_function_name
+from workshop.host.names import executed_version, split_function_name
 from workshop.host.runner_client import json_or_text
 
 _CALLBACK_PATH = re.compile(r"^/2025-12-01/durable-execution-callbacks/(?P<id>[^/]+)/(succeed|fail|heartbeat)$")
@@ -109,7 +109,7 @@ def invoke(host: FunctionHost, call: Call) -> Reply:
         event = json.loads(text)
     except ValueError as exc:
         raise errors.invalid_content(f"Could not parse request body into json: {exc}") from exc
-    executed = {"X-Amz-Executed-Version": "$LATEST"}
+    executed = {"X-Amz-Executed-Version": executed_version(function, qualifier)}  # an alias's version, "1" (names.py)
 
     if call.headers.get("x-dex-handler-invoke", "").lower() == "true" or not function.get("durable"):
         if invocation_type == "DryRun":
@@ -128,7 +128,7 @@ def invoke(host: FunctionHost, call: Call) -> Reply:
     if qualifier is None:
         raise errors.invalid_parameter(
             f"Durable function {name} must be invoked with a qualified name or ARN "
-            f"(a version, an alias or $LATEST), e.g. {name}:$LATEST or {name}:live."
+            f"(a version, an alias or $LATEST), e.g. {name}:$LATEST, {name}:live or {name}:1."
         )
     if invocation_type == "DryRun":
         return Reply(204)
