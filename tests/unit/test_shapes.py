@@ -108,3 +108,23 @@ def test_operations_in_a_checkpoint_reply() -> None:
 )
 def test_requests_are_named_by_the_models_uris(method: str, path: str, operation: str | None) -> None:
     assert operation_for(method, path) == operation
+
+
+def test_the_hosts_audit_records_each_checked_reply(tmp_path) -> None:
+    import json
+
+    from workshop.host.shape_audit import ShapeAudit, read
+
+    audit = ShapeAudit(tmp_path / "audit.jsonl")
+    arn = "/2025-12-01/durable-executions/x"
+    audit.record("GET", arn + "/history?IncludeExecutionData=true", 200, json.dumps(history()).encode(), {})
+    audit.record("GET", arn, 200, b'{"DurableExecutionArn": "a/b"}', {})
+    audit.record("POST", "/2015-03-31/functions/f/invocations", 202, b"", {"X-Amz-Executed-Version": "live"})
+    audit.record("GET", arn, 404, b'{"Type": "ResourceNotFoundException"}', {})  # errors are not checked
+    audit.record("GET", "/_workshop/health", 200, b"{}", {})  # not a Lambda operation
+    audit.record("GET", arn + "/history", 200, b"not json", {})
+    records = read(tmp_path / "audit.jsonl")
+    assert [(r["operation"], len(r["problems"])) for r in records] == [
+        ("GetDurableExecutionHistory", 0), ("GetDurableExecution", 5), ("Invoke", 1), ("GetDurableExecutionHistory", 1),
+    ]  # fmt: skip
+    assert "not JSON" in records[-1]["problems"][0] and records[0]["path"] == arn + "/history"

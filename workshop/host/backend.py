@@ -29,6 +29,7 @@ from workshop.host.names import LATEST, executed_version, function_arn, publishe
 from workshop.host.runner_client import RunnerClient, json_or_text
 from workshop.host.tracing import emit_function_segment, trace_header
 from workshop.host.pool import InvocationOutcome, TooManyRequests, WorkerPool
+from workshop.host.shape_audit import ShapeAudit
 
 log = logging.getLogger("function_host")
 
@@ -68,6 +69,7 @@ class FunctionHost:
         self.in_flight = InFlightBatches(config.state_dir / "esm-in-flight")
         self.runner = RunnerClient(config.runner_url)
         self.ends = ExecutionEnds(self.stop_event)
+        self.shape_audit = ShapeAudit.from_env()  # None unless WORKSHOP_SHAPE_AUDIT names a file (a live test's)
 
     # ---- running handlers -------------------------------------------------
     def worker_env(self, name: str, function: dict[str, Any]) -> dict[str, str]:
@@ -82,7 +84,7 @@ class FunctionHost:
                 "_HANDLER": function["handler"],
                 "AWS_EXECUTION_ENV": "AWS_Lambda_" + function.get("runtime", "python3.13"),
                 "AWS_LAMBDA_FUNCTION_NAME": name,
-                "AWS_LAMBDA_FUNCTION_VERSION": LATEST,  # per worker process, which serves every version; the context has the invoke's
+                "AWS_LAMBDA_FUNCTION_VERSION": LATEST,  # a worker serves every version; the invoke's is in its context
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.get("memory", 128)),
                 "AWS_LAMBDA_LOG_GROUP_NAME": function.get("log_group", f"/aws/lambda/{name}"),
                 "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",

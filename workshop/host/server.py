@@ -72,7 +72,10 @@ def endpoint(host: FunctionHost, operation: Operation):  # noqa: ANN201 - a Star
         if request.url.query:
             raw_path += "?" + request.url.query
         call = Call(request.method, raw_path, request.path_params, request.query_params, request.headers, await request.body())
-        return _response(await _answer(operation, host, call))
+        reply = await _answer(operation, host, call)
+        if host.shape_audit is not None:
+            host.shape_audit.record(call.method, raw_path, reply.status, reply.body, reply.headers)
+        return _response(reply)
 
     return serve
 
