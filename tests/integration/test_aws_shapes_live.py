@@ -118,6 +118,17 @@ def read_everything(lam: Any, arns: list[str], functions: list[str]) -> Counter[
     return seen
 
 
+def saga_log_lines(config: StackConfig, arn: str) -> list[dict[str, Any]]:
+    """The order saga's JSON log lines that name an execution ARN, as shipped to CloudWatch Logs."""
+    group = function_registry.function(config, "order-saga")["log_group"]
+    found = []
+    for page in boto3_client("logs", config).get_paginator("filter_log_events").paginate(logGroupName=group):
+        for event in page["events"]:
+            if event["message"].startswith("{") and "executionArn" in event["message"]:
+                found.append(json.loads(event["message"]))
+    return [line for line in found if line["executionArn"] == arn]
+
+
 def test_every_reply_matches_the_model_and_arns_are_aws_shaped(audited: tuple[StackConfig, Path]) -> None:
     config, audit = audited
     lam = boto3_client("lambda", config)
@@ -206,6 +217,13 @@ def test_every_reply_matches_the_model_and_arns_are_aws_shaped(audited: tuple[St
                       "SendDurableExecutionCallbackSuccess", "SendDurableExecutionCallbackFailure", "SendDurableExecutionCallbackHeartbeat",
                       "StopDurableExecution"):  # fmt: skip
         assert by_operation[operation], f"the audit saw no {operation} reply: {dict(by_operation)}"
+    # The SDK's logger writes the same ARN (lab 1's Logs Insights query filters on it); the START line names version 1.
+    lines = wait_for(lambda: saga_log_lines(config, happy), "the happy saga's log lines in CloudWatch Logs")
+    assert {line.get("execution_arn", happy) for line in lines} == {happy}
+    group = function_registry.function(config, "order-saga")["log_group"]
+    starts = {e["message"].split("Version: ")[-1] for e in boto3_client("logs", config).filter_log_events(logGroupName=group, filterPattern="START")["events"]}
+    assert "1" in starts, starts
+
     problems = [problem for record in records for problem in record["problems"]]
     print(f"\naudited {len(records)} replies ({dict(by_operation)}); {sum(seen.values())} history events read; {len(problems)} problems")
     assert not problems, "\n".join(dict.fromkeys(problems))

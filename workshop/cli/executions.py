@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import time
 from typing import Any
 
@@ -67,7 +68,7 @@ def cmd_start(args: argparse.Namespace, services: Services, out: Console, err: C
     detail = wait_for_execution(services, arn, args.timeout, err)
     if detail is None:
         err.print(
-            f"[yellow]Still RUNNING after {args.timeout:g} s[/] — follow it with [bold]workshop timeline {arn}[/]",
+            f"[yellow]Still RUNNING after {args.timeout:g} s[/] — follow it with [bold]workshop timeline {shlex.quote(arn)}[/]",
             highlight=False,
             soft_wrap=True,
         )
@@ -146,7 +147,7 @@ def cmd_list(args: argparse.Namespace, services: Services, out: Console, err: Co
 def cmd_show(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
     detail = services.client("lambda").get_durable_execution(DurableExecutionArn=args.arn, IncludeExecutionData=True)
     out.print(tables.execution_panel(detail))
-    out.print(f"[dim]what ran in which invocation: workshop timeline {args.arn}[/]", highlight=False, soft_wrap=True)
+    out.print(f"[dim]what ran in which invocation: workshop timeline {shlex.quote(args.arn)}[/]", highlight=False, soft_wrap=True)
     return 0
 
 

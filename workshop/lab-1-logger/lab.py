@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from workshop.labs.model import Stage
@@ -67,4 +68,4 @@ def show_signal(console: Any, run: Any) -> None:
         counts = [sum(1 for r in records if r.get("message") == m) for m in BUSINESS_MESSAGES]
         table.add_row(str(number), *(str(c) for c in counts), str(len(records)))
     console.print(table)
-    console.print(f"Read them yourself: .venv/bin/workshop logs {run.function or 'lab-1-logger'} --execution {run.arn}")
+    console.print(f"Read them yourself: .venv/bin/workshop logs {run.function or 'lab-1-logger'} --execution {shlex.quote(run.arn)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from workshop.labs.model import Stage
@@ -104,4 +105,4 @@ def show_signal(console: Any, run: Any) -> None:
         "(The function host puts execution_arn on its own function segment too, so `workshop traces` can group "
         "any handler's invocations; the column shows the annotation your code puts on ## lambda_handler.)"
     )
-    console.print(f"The trees themselves: .venv/bin/workshop traces --execution {run.arn}")
+    console.print(f"The trees themselves: .venv/bin/workshop traces --execution {shlex.quote(run.arn)}")

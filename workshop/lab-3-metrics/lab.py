@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from workshop.labs.model import Stage
@@ -71,4 +72,4 @@ def show_signal(console: Any, run: Any) -> None:
             table.add_row(str(number), f"{directive['Namespace']} {dims}", ", ".join(names))
     console.print(table)
     console.print("totals for this execution: " + (", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "none"))
-    console.print(f"Sum them yourself: .venv/bin/workshop metrics --execution {run.arn}")
+    console.print(f"Sum them yourself: .venv/bin/workshop metrics --execution {shlex.quote(run.arn)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import uuid
 from typing import Any
 
@@ -101,4 +102,4 @@ def show_signal(console: Any, run: Any) -> None:
             rejection["reason"]["S"] if rejection else "-",
         )
     console.print(table)
-    console.print(f"Read the log lines yourself: .venv/bin/workshop logs {run.function or 'lab-5-parser'} --execution {run.arn}")
+    console.print(f"Read the log lines yourself: .venv/bin/workshop logs {run.function or 'lab-5-parser'} --execution {shlex.quote(run.arn)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 from workshop.labs.manifest import entry_of
@@ -100,4 +101,4 @@ def show_signal(console: Any, run: Any) -> None:
     for place, text in live_places(config, run).items():
         table.add_row(place, "[red]yes: leaked[/]" if secret in text else "[green]no[/]")
     console.print(table)
-    console.print(f"Look yourself: .venv/bin/workshop timeline {run.arn}  ·  .venv/bin/workshop traces --execution {run.arn}")
+    console.print(f"Look yourself: .venv/bin/workshop timeline {shlex.quote(run.arn)}  ·  .venv/bin/workshop traces --execution {shlex.quote(run.arn)}")

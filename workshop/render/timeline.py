@@ -14,6 +14,7 @@ The timeline is the picture learners look at most, so its vocabulary is fixed:
 from __future__ import annotations
 
 import json
+import shlex
 
 from rich.console import Group
 from rich.panel import Panel
@@ -255,7 +256,7 @@ def outcome_panel(timeline: Timeline) -> Panel:
                 body.append("\n  ")
                 body.append_text(suspension_text(op, with_callback_id=False))
         if any(op.kind == "Callback" for op in timeline.pending):
-            body.append(f"\ncallback ids and how to answer: workshop callback pending {timeline.execution_arn or ''}", style="dim")
+            body.append(f"\ncallback ids and how to answer: workshop callback pending {shlex.quote(timeline.execution_arn) if timeline.execution_arn else 'ARN'}", style="dim")
     return Panel(body, title="outcome", title_align="left", border_style=STATUS_STYLES.get(timeline.status, "white").replace("bold ", ""))
 
 

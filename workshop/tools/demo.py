@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 import uuid
@@ -52,7 +53,7 @@ def wait_until_done(lam: Any, arn: str, console: Console, label: str) -> dict[st
             if detail["Status"] in TERMINAL:
                 return detail
             if time.monotonic() > deadline:
-                raise SystemExit(f"{label}: still {detail['Status']} after {WAIT_LIMIT_S:.0f} s; see `workshop timeline {arn}`")
+                raise SystemExit(f"{label}: still {detail['Status']} after {WAIT_LIMIT_S:.0f} s; see `workshop timeline {shlex.quote(arn)}`")
             events = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
             status.update(f"[bold]{label}[/]: {len(events)} history events, last {events[-1]['EventType'] if events else '-'}")
             time.sleep(0.2)
