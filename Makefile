@@ -17,6 +17,8 @@ endif
 SAM_VENV := .venv-sam
 CFNLINT_VENV := .venv-cfnlint
 SAM := $(SAM_VENV)/bin/sam
+# AWS CLI v1 for the test that drives the host with it (tests/integration/test_awscli_live.py); the test builds it too when missing
+AWSCLI_VENV := .venv-awscli
 # validate runs offline and without an account: no credentials, a dummy region, no telemetry
 OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
 	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
@@ -67,14 +69,14 @@ demo: env ## the main job: stack up, the order saga's happy and compensating pat
 # module fixtures together) and each process with its own private stack on free ports:
 # most live tests wait on durable timers, not on the CPU, so three overlap well on two cores.
 TEST_PROCESSES ?= 3
-test: env validate ## run every test: the template's lint, unit tests, then live tests on private stacks (free ports)
+test: env validate $(AWSCLI_VENV)/.installed ## run every test: the template's lint, unit tests, then live tests on private stacks (free ports)
 	@$(PY) -m pytest -q -n $(TEST_PROCESSES) --dist loadfile tests
 
 test-unit: env ## unit tests only (no stack)
 	@$(PY) -m pytest -q tests/unit
 
 clean: down ## remove the stack's state and the virtual environments
-	rm -rf .workshop $(VENV) $(EMU_VENV) $(TRANSLATOR_VENV) $(SAM_VENV) $(CFNLINT_VENV) .venv-uv .aws-sam
+	rm -rf .workshop $(VENV) $(EMU_VENV) $(TRANSLATOR_VENV) $(SAM_VENV) $(CFNLINT_VENV) $(AWSCLI_VENV) .venv-uv .aws-sam
 
 measure: env ## print start-up time and idle memory of a private stack (no assertions)
 	@$(PY) -m workshop.tools.measure
@@ -103,6 +105,11 @@ progress: env ## every lab and stage, from your last runs
 $(SAM_VENV)/.installed: requirements/sam.txt
 	@echo "creating $(SAM_VENV) (AWS SAM CLI, pinned; its boto3 pin clashes with the durable SDK's)..."
 	@PYTHON=$(PYTHON) scripts/make-venv $(SAM_VENV) requirements/sam.txt
+	@touch $@
+
+$(AWSCLI_VENV)/.installed: requirements/awscli.txt
+	@echo "creating $(AWSCLI_VENV) (AWS CLI v1, pinned, for the test that drives the function host with it)..."
+	@PYTHON=$(PYTHON) scripts/make-venv $(AWSCLI_VENV) requirements/awscli.txt
 	@touch $@
 
 $(CFNLINT_VENV)/.installed: requirements/cfn-lint.txt
