@@ -322,7 +322,7 @@ def test_workshop_traces_draws_the_tree_of_an_execution(
 
     assert main(["traces", "--execution", E1], services=services) == 0
     text = capsys.readouterr().out
-    assert f"execution {E1}" in text and "2 invocations shown, 2 recorded by the function host" in text
+    assert f"\n{E1}" in text and "2 invocations shown, 2 recorded by the function host" in text
     assert "order-saga  invocation 1  request req-1" in text and "PENDING" in text
     assert "## lambda_handler" in text and "execution_arn ✓" in text and "ColdStart=True" in text
     assert "## order_saga.inventory.reserve_items" in text and "dynamodb UpdateItem" in text

@@ -115,11 +115,13 @@ def _add(node: Tree, span: Span, trace: TraceView, group_arn: str | None) -> Non
 def group_tree(group: ExecutionGroup) -> Tree:
     count = len(group.traces)
     if group.execution_arn:
+        # The ARN on a line of its own: AWS's form is ~140 characters, and the counts must not wrap around it.
         label = Text("execution ", style="bold")
-        label.append(group.execution_arn, style="bold cyan")
-        label.append(f"  {group.function or '?'} · {count} invocation{'s' * (count != 1)} shown")
+        label.append(f"{group.function or '?'} · {count} invocation{'s' * (count != 1)} shown")
         if group.recorded is not None:  # fewer: older ones beyond --limit, or segments that never arrived
             label.append(f", {group.recorded} recorded by the function host", style="dim" if group.recorded == count else "yellow")
+        label.append("\n")
+        label.append(group.execution_arn, style="bold cyan")
     else:
         label = Text(f"{group.function or 'unknown function'}", style="bold")
         label.append(f"  {count} invocation{'s' * (count != 1)} outside a durable execution", style="dim")
