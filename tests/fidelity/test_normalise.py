@@ -1,4 +1,4 @@
-"""The normaliser, the comparison, the AWS corrections and the pending-fix check, on real in-process histories.
+"""The normaliser, the comparison and the AWS corrections, on real in-process histories.
 
 Each test shows the comparison can fail: a history changed in a compared
 field differs; changed only in what is set aside (ids, timestamps, callback
@@ -18,7 +18,6 @@ from tests.fidelity.cases import CASES, Case
 from tests.fidelity.compare import assert_same_history, history_diff
 from tests.fidelity.in_process import run_in_process
 from tests.fidelity.normalise import normalise
-from tests.fidelity.pending import RetryDetailsPending, raise_if_only_retry_details
 
 BY_KIND = {case.kind: case for case in CASES}
 
@@ -130,21 +129,6 @@ def test_as_on_aws_gives_each_step_success_its_attempt(histories: dict[str, list
     succeeded = [e["StepSucceededDetails"]["RetryDetails"] for e in as_on_aws(histories["step_retries"]) if e["EventType"] == "StepSucceeded"]
     assert succeeded == [{"CurrentAttempt": 3}]
     assert "RetryDetails" not in _first(histories["step_retries"], "StepSucceeded")["StepSucceededDetails"], "as_on_aws changed its input"
-
-
-def test_pending_retry_details_are_told_apart_from_other_differences(histories: dict[str, list[dict[str, Any]]]) -> None:
-    expected = normalise(as_on_aws(histories["child_context"]))
-    without = normalise(histories["child_context"])
-    with pytest.raises(RetryDetailsPending):
-        raise_if_only_retry_details(expected, without)
-    other = copy.deepcopy(histories["child_context"])
-    _first(other, "StepSucceeded")["StepSucceededDetails"]["Result"]["Payload"] = '"13B"'
-    raise_if_only_retry_details(expected, normalise(other))  # a real difference: left to assert_same_history
-    wrong_attempt = copy.deepcopy(expected)
-    next(e for e in wrong_attempt if e["event"] == "StepSucceeded")["RetryDetails"] = {"CurrentAttempt": 2}
-    raise_if_only_retry_details(expected, wrong_attempt)  # present but different: a real difference too
-    raise_if_only_retry_details(expected, expected)
-
 
 def test_an_empty_reference_is_not_agreement() -> None:
     with pytest.raises(AssertionError, match="no events"):
