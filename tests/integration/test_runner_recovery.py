@@ -25,6 +25,7 @@ import pytest
 from tests.integration.polling import wait_for
 from workshop import stack
 from workshop import registry as function_registry
+from workshop.runner import function_configs
 from workshop.stack import processes
 from workshop.config import StackConfig, boto3_client
 from workshop.runner.internals import RecoveryUnsupported, check_internals
@@ -147,7 +148,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
         "event_source_mappings": [],
     }
     function_registry.write(config, registry)
-    processes._write_runner_function_configs(config, registry)
+    function_configs.write(config.state_dir, registry)
     timings: dict[str, float] = {}
 
     def start_all(label: str) -> None:
