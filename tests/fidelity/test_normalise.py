@@ -132,6 +132,15 @@ def test_as_on_aws_gives_each_step_success_its_attempt(histories: dict[str, list
     assert "RetryDetails" not in _first(histories["step_retries"], "StepSucceeded")["StepSucceededDetails"], "as_on_aws changed its input"
 
 
+def test_as_on_aws_gives_callbacks_the_timeouts_their_handler_configured(histories: dict[str, list[dict[str, Any]]]) -> None:
+    """The reference's correction the live stack's CallbackStarted fix must match; nothing configured, nothing invented."""
+    source = copy.deepcopy(histories["wait_for_callback"])
+    started = _first(as_on_aws(source, {"warehouse create callback id": (30, 20)}), "CallbackStarted")["CallbackStartedDetails"]
+    assert (started["Timeout"], started["HeartbeatTimeout"]) == (30, 20)
+    assert "Timeout" not in _first(as_on_aws(source), "CallbackStarted")["CallbackStartedDetails"]
+    assert source == histories["wait_for_callback"], "as_on_aws changed its input"
+
+
 def test_pending_retry_details_are_told_apart_from_other_differences(histories: dict[str, list[dict[str, Any]]]) -> None:
     expected = normalise(as_on_aws(histories["child_context"]))
     without = normalise(histories["child_context"])
