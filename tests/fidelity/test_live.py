@@ -85,12 +85,6 @@ def test_callback_started_carries_its_configured_timeouts(live_runs: Callable[[C
     assert (details.get("Timeout"), details.get("HeartbeatTimeout")) == (TIMEOUT_S, HEARTBEAT_TIMEOUT_S)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="dex-local-runner 1.4.0: CallbackTimedOut/CallbackFailed/ContextFailed errors say Truncated: true even when "
-    "IncludeExecutionData returns the whole error (EventError.from_details is called without include)",
-)
 def test_a_whole_error_is_not_marked_truncated(live_runs: Callable[[Case], list[Events]]) -> None:
     error = _event(live_runs(BY_KIND["callback_timeout"]), "CallbackTimedOut")["CallbackTimedOutDetails"]["Error"]
     assert error["Payload"]["ErrorType"] and error["Truncated"] is False

@@ -141,6 +141,14 @@ def test_as_on_aws_gives_callbacks_the_timeouts_their_handler_configured(histori
     assert source == histories["wait_for_callback"], "as_on_aws changed its input"
 
 
+def test_as_on_aws_says_a_whole_error_is_not_truncated(histories: dict[str, list[dict[str, Any]]]) -> None:
+    """The reference's correction the live stack's Truncated fix must match: the error itself is kept."""
+    source = copy.deepcopy(histories["map_tolerance"])
+    failed = _first(as_on_aws(source), "ContextFailed")["ContextFailedDetails"]["Error"]
+    assert failed["Truncated"] is False and failed["Payload"] == _first(source, "ContextFailed")["ContextFailedDetails"]["Error"]["Payload"]
+    assert source == histories["map_tolerance"], "as_on_aws changed its input"
+
+
 def test_pending_retry_details_are_told_apart_from_other_differences(histories: dict[str, list[dict[str, Any]]]) -> None:
     expected = normalise(as_on_aws(histories["child_context"]))
     without = normalise(histories["child_context"])

@@ -147,6 +147,20 @@ def test_callback_started_carries_the_timeouts_its_checkpoint_sent(callback_runn
         assert all_problems("GetDurableExecutionHistory", history) == []
 
 
+def test_an_error_is_truncated_only_when_execution_data_is_left_out(callback_runner: DurableFunctionTestRunner) -> None:
+    """With IncludeExecutionData the whole error is returned, so Truncated is false; the runner said true (fix 5)."""
+    arn = run_callbacks(callback_runner)
+    kinds = ("CallbackFailed", "CallbackTimedOut", "ContextFailed")
+    for include in (True, False):
+        history = history_of(callback_runner, arn, include)
+        errors = {e["EventType"]: e[f"{e['EventType']}Details"]["Error"] for e in history["Events"] if e["EventType"] in kinds}
+        assert sorted(errors) == sorted(kinds), history["Events"]
+        assert {kind: error["Truncated"] for kind, error in errors.items()} == dict.fromkeys(kinds, not include)
+        assert errors["CallbackFailed"]["Payload"]["ErrorMessage"] == "not approved"
+        assert all(error["Payload"]["ErrorType"] for error in errors.values()), errors
+        assert all_problems("GetDurableExecutionHistory", history) == []
+
+
 def test_undo_restores_the_runner() -> None:
     with DurableFunctionTestRunner(handler=handler, poll_interval=0.05) as plain:
         install_aws_shapes(plain)()
@@ -167,9 +181,9 @@ def test_a_runner_without_the_internals_fails_clearly() -> None:
         install_aws_shapes(SimpleNamespace(_executor=SimpleNamespace()))
 
 
-@pytest.mark.parametrize("name", ["create_callback_event_started"])
+@pytest.mark.parametrize("name", ["create_callback_event_started", "create_callback_event_timed_out"])
 def test_a_runner_without_a_history_builder_fails_clearly(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    """A runner version without a builder fix 4 replaces is refused, not served with the gap back."""
+    """A runner version without a builder fixes 4 and 5 replace is refused, not served with the gap back."""
     from aws_durable_execution_sdk_python_testing import model
 
     monkeypatch.delattr(model.Event, name)

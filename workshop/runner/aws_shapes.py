@@ -1,6 +1,6 @@
 """Histories and execution ARNs as AWS gives them, fixed in dex-local-runner at start.
 
-Four differences between the runner (aws-durable-execution-sdk-python-testing
+Five differences between the runner (aws-durable-execution-sdk-python-testing
 1.4.0) and Lambda's own model (botocore's lambda 2015-03-31 service-2.json,
 whose durable operations live under /2025-12-01/), each found by
 workshop.inspect.shapes against a live history:
@@ -38,6 +38,13 @@ workshop.inspect.shapes against a live history:
    given the callback's own START update (from the execution's stored
    updates, read at most once per history and only if it has a callback), and
    maps it as the runner's builder does: the seconds the SDK sent, 0 for none.
+5. CallbackFailed, CallbackTimedOut and ContextFailed say Error.Truncated:
+   true even with IncludeExecutionData: their builders call
+   EventError.from_details without `include`, so it takes "excluded". The
+   whole error is returned either way (the runner never cuts one), so with
+   execution data it is not truncated: false, as StepFailed and the chained
+   invoke errors already say. Without execution data it stays true, the
+   runner's answer for every payload it leaves out.
 
 install_aws_shapes() checks every internal it replaces and raises
 ShapesUnsupported (the launcher exits 2 with the message) if the installed
@@ -58,6 +65,12 @@ from workshop.runner.internals import PINNED_VERSION, RecoveryUnsupported, _inst
 
 DEFAULT_ACCOUNT = "000000000000"  # workshop.config.ACCOUNT_ID; a child execution's input may carry none
 _NAME = re.compile(r"[a-zA-Z0-9_-]+")
+# The Event builders whose error ignores IncludeExecutionData (5 above) -> the details field holding it.
+_ERROR_BUILDERS = {
+    "create_callback_event_failed": "callback_failed_details",
+    "create_callback_event_timed_out": "callback_timed_out_details",
+    "create_context_event_failed": "context_failed_details",
+}
 
 
 class ShapesUnsupported(RecoveryUnsupported):
@@ -124,6 +137,7 @@ def _check(runner: Any) -> None:
         (model.Event, "from_event_with_id"): ("event", "event_id"),
         (model, "executed_version"): ("qualifier",),
         (model.Event, "create_callback_event_started"): ("context",),
+        **{(model.Event, name): ("context",) for name in _ERROR_BUILDERS},
         (Executor, "get_execution_history"): ("execution_arn", "include_execution_data"),
         (Executor, "get_execution"): ("execution_arn",),
     }
@@ -138,8 +152,9 @@ def _check(runner: Any) -> None:
             problems.append(f"{label}{found} does not take {params}")
     for cls, fields in ((model.StepSucceededDetails, ("retry_details",)), (model.Event, ("event_id", "step_succeeded_details", "invocation_completed_details")),
                         (model.RetryDetails, ("current_attempt",)), (model.StartDurableExecutionInput, ("account_id", "function_name", "function_qualifier", "execution_name", "invocation_id")),
-                        (model.Event, ("operation_id", "callback_started_details")), (model.CallbackStartedDetails, ("timeout", "heartbeat_timeout")),
-                        (model.EventCreationContext, ("operation", "operation_update")),
+                        (model.Event, ("operation_id", "callback_started_details", *_ERROR_BUILDERS.values())), (model.CallbackStartedDetails, ("timeout", "heartbeat_timeout")),
+                        (model.EventCreationContext, ("operation", "operation_update", "include_execution_data")), (model.EventError, ("payload", "truncated")),
+                        (model.CallbackFailedDetails, ("error",)), (model.CallbackTimedOutDetails, ("error",)), (model.ContextFailedDetails, ("error",)),
                         (OperationUpdate, ("operation_id", "operation_type", "action", "callback_options")), (CallbackOptions, ("timeout_seconds", "heartbeat_timeout_seconds"))):  # fmt: skip
         names = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
         problems += [f"{cls.__name__}.{field} is missing" for field in fields if field not in names]
@@ -156,7 +171,7 @@ def _check(runner: Any) -> None:
 
 
 def install_aws_shapes(runner: Any) -> Callable[[], None]:
-    """Replace the runner internals above (1-4); returns what puts the originals back (for tests).
+    """Replace the runner internals above (1-5); returns what puts the originals back (for tests).
 
     Process-wide: in the launcher the runner is the only user of its process.
     A unit test that installs this in-process must call the returned undo.
@@ -174,6 +189,7 @@ def install_aws_shapes(runner: Any) -> Callable[[], None]:
         (model.Event, "create_step_event_succeeded"): model.Event.__dict__["create_step_event_succeeded"],
         (model.Event, "from_event_with_id"): model.Event.__dict__["from_event_with_id"],
         (model.Event, "create_callback_event_started"): model.Event.__dict__["create_callback_event_started"],
+        **{(model.Event, name): model.Event.__dict__[name] for name in _ERROR_BUILDERS},
         (Executor, "get_execution_history"): Executor.__dict__["get_execution_history"],
     }
     original_new = Execution.new
@@ -219,11 +235,24 @@ def install_aws_shapes(runner: Any) -> Callable[[], None]:
                 context = dataclasses.replace(context, operation_update=update)
         return original_callback_started(cls, context)
 
+    def whole_error(builder: Any, field: str) -> Callable[[type, Any], Any]:
+        def build(cls: type, context: Any) -> Any:
+            event = builder(cls, context)
+            details = getattr(event, field)
+            if details is not None and details.error is not None:
+                error = dataclasses.replace(details.error, truncated=not context.include_execution_data)
+                event = dataclasses.replace(event, **{field: dataclasses.replace(details, error=error)})
+            return event
+
+        return build
+
     Execution.new = staticmethod(new)  # type: ignore[method-assign]
     model.Event.create_step_event_succeeded = classmethod(create_step_event_succeeded)  # type: ignore[method-assign,assignment]
     model.Event.from_event_with_id = classmethod(from_event_with_id)  # type: ignore[method-assign,assignment]
     Executor.get_execution_history = get_execution_history  # type: ignore[method-assign]
     model.Event.create_callback_event_started = classmethod(create_callback_event_started)  # type: ignore[method-assign,assignment]
+    for name, field in _ERROR_BUILDERS.items():
+        setattr(model.Event, name, classmethod(whole_error(getattr(model.Event, name).__func__, field)))
 
     def undo() -> None:
         for (owner, name), original in saved.items():
