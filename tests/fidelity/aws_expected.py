@@ -11,6 +11,14 @@ shape. Each rule names the gap; the README's "what differs from AWS" lists them.
   checkpoints as successes with a next-attempt delay), so a step that
   succeeded has none. Here its CurrentAttempt is the number of times the
   step started, the StepContext.attempt its last run saw.
+- CallbackStarted carries Timeout and HeartbeatTimeout on AWS (the
+  CallbackOptions the SDK's START checkpoint sent); the runner leaves them
+  out. Here they are what the handler configured: its CALLBACK_TIMEOUTS
+  (the event's name -> (Timeout, HeartbeatTimeout)), given by the caller.
+- CallbackFailed, CallbackTimedOut and ContextFailed errors say
+  Truncated: true on the runner even when the history is read with
+  execution data (as the reference is, and the live one) and the whole
+  error is there; AWS's Truncated means the payload was cut. Here: false.
 """
 
 from __future__ import annotations
@@ -20,8 +28,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 
-def as_on_aws(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """A copy of the events with the rules above applied."""
+# Events whose error the runner marks truncated although it returns it whole.
+WHOLE_ERRORS = ("CallbackFailed", "CallbackTimedOut", "ContextFailed")
+
+
+def as_on_aws(events: Iterable[Mapping[str, Any]], callback_timeouts: Mapping[str, tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+    """A copy of the events (read with execution data) with the rules above applied; callback_timeouts: the handler's CALLBACK_TIMEOUTS."""
     attempts: dict[str, int] = {}
     corrected: list[dict[str, Any]] = []
     for event in events:
@@ -32,5 +44,12 @@ def as_on_aws(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         if event["EventType"] == "StepSucceeded":
             details = event.setdefault("StepSucceededDetails", {})
             details.setdefault("RetryDetails", {"CurrentAttempt": max(attempts.get(op_id, 1), 1)})
+        if event["EventType"] == "CallbackStarted" and event.get("Name") in (callback_timeouts or {}):
+            details = event.setdefault("CallbackStartedDetails", {})
+            timeout, heartbeat_timeout = (callback_timeouts or {})[event["Name"]]
+            details.setdefault("Timeout", timeout)
+            details.setdefault("HeartbeatTimeout", heartbeat_timeout)
+        if event["EventType"] in WHOLE_ERRORS and "Error" in event.get(f"{event['EventType']}Details", {}):
+            event[f"{event['EventType']}Details"]["Error"]["Truncated"] = False
         corrected.append(event)
     return corrected

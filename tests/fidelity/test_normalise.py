@@ -130,6 +130,24 @@ def test_as_on_aws_gives_each_step_success_its_attempt(histories: dict[str, list
     assert succeeded == [{"CurrentAttempt": 3}]
     assert "RetryDetails" not in _first(histories["step_retries"], "StepSucceeded")["StepSucceededDetails"], "as_on_aws changed its input"
 
+
+def test_as_on_aws_gives_callbacks_the_timeouts_their_handler_configured(histories: dict[str, list[dict[str, Any]]]) -> None:
+    """The reference's correction the live stack's CallbackStarted fix must match; nothing configured, nothing invented."""
+    source = copy.deepcopy(histories["wait_for_callback"])
+    started = _first(as_on_aws(source, {"warehouse create callback id": (30, 20)}), "CallbackStarted")["CallbackStartedDetails"]
+    assert (started["Timeout"], started["HeartbeatTimeout"]) == (30, 20)
+    assert "Timeout" not in _first(as_on_aws(source), "CallbackStarted")["CallbackStartedDetails"]
+    assert source == histories["wait_for_callback"], "as_on_aws changed its input"
+
+
+def test_as_on_aws_says_a_whole_error_is_not_truncated(histories: dict[str, list[dict[str, Any]]]) -> None:
+    """The reference's correction the live stack's Truncated fix must match: the error itself is kept."""
+    source = copy.deepcopy(histories["map_tolerance"])
+    failed = _first(as_on_aws(source), "ContextFailed")["ContextFailedDetails"]["Error"]
+    assert failed["Truncated"] is False and failed["Payload"] == _first(source, "ContextFailed")["ContextFailedDetails"]["Error"]["Payload"]
+    assert source == histories["map_tolerance"], "as_on_aws changed its input"
+
+
 def test_an_empty_reference_is_not_agreement() -> None:
     with pytest.raises(AssertionError, match="no events"):
         assert_same_history([], [])

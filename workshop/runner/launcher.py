@@ -23,8 +23,10 @@ differences:
   template deployed later (``workshop deploy``) can be ``context.invoke``d
   (workshop/runner/function_configs.py).
 - Histories and execution ARNs as AWS gives them (workshop/runner/aws_shapes.py):
-  StepSucceeded carries RetryDetails, InvocationCompleted its details, and an
-  execution's ARN is arn:aws:lambda:...:function:<name>:<version>/durable-execution/<name>/<id>.
+  StepSucceeded carries RetryDetails, InvocationCompleted its details,
+  CallbackStarted its Timeout and HeartbeatTimeout, a whole error read with
+  execution data says Truncated: false, and an execution's ARN is
+  arn:aws:lambda:...:function:<name>:<version>/durable-execution/<name>/<id>.
 - SIGTERM stops it gracefully (server, executor, scheduler) within a couple of
   seconds; a second SIGTERM, or a stop that hangs, exits at once.
 """

@@ -16,6 +16,8 @@ from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
 CALLBACK = "approval"
 TIMEOUT_S = 30
 HEARTBEAT_TIMEOUT_S = 20
+# The CallbackStarted event's name -> (Timeout, HeartbeatTimeout) it must carry, for the reference (tests/fidelity/aws_expected.py).
+CALLBACK_TIMEOUTS = {CALLBACK: (TIMEOUT_S, HEARTBEAT_TIMEOUT_S)}
 
 
 @durable_execution

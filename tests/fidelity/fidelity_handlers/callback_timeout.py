@@ -13,11 +13,14 @@ from aws_durable_execution_sdk_python import CallbackTimeoutError, DurableContex
 from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
 
 CALLBACK = "unanswered"
+TIMEOUT_S = 1
+# The CallbackStarted event's name -> (Timeout, HeartbeatTimeout) it must carry; no heartbeat timeout is configured, so the SDK sends 0.
+CALLBACK_TIMEOUTS = {CALLBACK: (TIMEOUT_S, 0)}
 
 
 @durable_execution
 def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
-    callback = context.create_callback(name=CALLBACK, config=CallbackConfig(timeout=Duration.from_seconds(1)))
+    callback = context.create_callback(name=CALLBACK, config=CallbackConfig(timeout=Duration.from_seconds(TIMEOUT_S)))
     try:
         return {"answer": callback.result()}
     except CallbackTimeoutError as error:

@@ -14,6 +14,10 @@ from aws_durable_execution_sdk_python.config import Duration, WaitForCallbackCon
 from aws_durable_execution_sdk_python.types import WaitForCallbackContext
 
 CALLBACK = "warehouse"
+TIMEOUT_S = 30
+HEARTBEAT_TIMEOUT_S = 20
+# The CallbackStarted event's name (the SDK names wait_for_callback's callback so) -> (Timeout, HeartbeatTimeout) it must carry.
+CALLBACK_TIMEOUTS = {f"{CALLBACK} create callback id": (TIMEOUT_S, HEARTBEAT_TIMEOUT_S)}
 
 
 def hand_off(callback_id: str, context: WaitForCallbackContext) -> None:
@@ -23,5 +27,5 @@ def hand_off(callback_id: str, context: WaitForCallbackContext) -> None:
 
 @durable_execution
 def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
-    config = WaitForCallbackConfig(timeout=Duration.from_seconds(30), heartbeat_timeout=Duration.from_seconds(20))
+    config = WaitForCallbackConfig(timeout=Duration.from_seconds(TIMEOUT_S), heartbeat_timeout=Duration.from_seconds(HEARTBEAT_TIMEOUT_S))
     return {"answer": context.wait_for_callback(hand_off, name=CALLBACK, config=config)}
