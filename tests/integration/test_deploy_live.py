@@ -181,6 +181,9 @@ def test_every_ignored_setting_gets_one_warning_line(stack_config: StackConfig, 
           Node:
             Type: AWS::Serverless::Function
             Properties: {FunctionName: warn-node, CodeUri: src, Handler: h.handler, Runtime: nodejs22.x}
+          Image:
+            Type: AWS::Serverless::Function
+            Properties: {FunctionName: warn-image, PackageType: Image, ImageUri: 111111111111.dkr.ecr.us-east-1.amazonaws.com/app:1}
         """, {**HANDLER, "bare/readme.txt": "no python/ folder"}, "warnings",
     )  # fmt: skip
     assert stack.functions == ["warn-plain"]
@@ -188,6 +191,7 @@ def test_every_ignored_setting_gets_one_warning_line(stack_config: StackConfig, 
         "Plain: event Nightly (Type Schedule) is not delivered locally (only SQS is); ignored",
         "Topic: AWS::SNS::Topic is not emulated locally; ignored (it is deployed on AWS only)",
         "warn-node: Runtime nodejs22.x does not run locally (only Python does); not registered",
+        "warn-image: a container image function does not run locally; not registered",
         "has no python/ folder",
         "warn-plain: AWS_LAMBDA_EXEC_WRAPPER=/opt/wrapper is ignored locally",
         "warn-plain: layer arn:aws:lambda:us-east-1:111111111111:layer:elsewhere:3 cannot be resolved locally",
@@ -199,7 +203,7 @@ def test_every_ignored_setting_gets_one_warning_line(stack_config: StackConfig, 
     assert len(stack.warnings) == len(expected), stack.warnings
     entry = function_registry.load(stack_config)["functions"]["warn-plain"]
     assert "AWS_LAMBDA_EXEC_WRAPPER" not in entry["environment"] and "python_path" not in entry
-    assert "warn-node" not in function_registry.load(stack_config)["functions"]
+    assert not {"warn-node", "warn-image"} & set(function_registry.load(stack_config)["functions"])
 
 
 @pytest.mark.parametrize(
