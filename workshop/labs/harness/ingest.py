@@ -13,7 +13,7 @@ maxReceiveCount, then goes to the DLQ.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,12 +49,32 @@ class _AsLambdaSendsIt(DurableExecutionInvocationInputWithClient):
     def raw_event(self) -> dict[str, Any]:
         return dict(self.to_json_dict())
 
+    # A Mapping of that JSON too, so a model parse above @durable_execution (Parser's @event_parser)
+    # reads the envelope's fields as it does on the stack ("Records  Field required").
+    def __getitem__(self, key: str) -> Any:
+        return self.raw_event[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw_event)
+
+    def __len__(self) -> int:
+        return len(self.raw_event)
+
+    def keys(self) -> Any:
+        return self.raw_event.keys()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.raw_event.get(key, default)
+
     @classmethod
     def of(cls, event: Any) -> Any:
         if not isinstance(event, DurableExecutionInvocationInputWithClient):
             return event
         names = DurableExecutionInvocationInputWithClient.__dataclass_fields__
         return cls(**{name: getattr(event, name) for name in names})
+
+
+Mapping.register(_AsLambdaSendsIt)  # what pydantic accepts as a dict
 
 
 def as_lambda_invokes(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
