@@ -78,8 +78,10 @@ def reserve(
 ) -> inventory.Reservation:
     """Step ``reserve-inventory``. AT_MOST_ONCE_PER_RETRY: see ``retries.reservation_retry``.
 
-    ``on_reserved`` runs inside the step, once per order: where a caller counts
-    the order (the handler passes ``count_order_placed``; lab 3 passes its own).
+    ``on_reserved`` runs inside the step, after the reservation is written: where
+    a caller counts the order (the handler passes ``count_order_placed``; lab 3
+    passes its own). It runs once per step attempt that gets that far, so once
+    per order unless the step is retried after it (lab 3's README says why).
     """
 
     def run(step: StepContext) -> inventory.Reservation:
