@@ -43,3 +43,20 @@ def execution_annotator(tracer: Tracer) -> Callable[[Handler], Handler]:
         return wrapper
 
     return annotate_execution
+
+
+def expect_invocations_without_metrics() -> None:
+    """Silence Powertools' "No application metrics to publish" warning, and only that one.
+
+    ``@metrics.log_metrics`` warns whenever an invocation flushes no metric. In a
+    durable function that is the normal case, not a mistake: metrics are added
+    where code runs once (inside a step, after the last suspension), so every
+    invocation that replays and suspends again adds none, and the warning would
+    be printed by most invocations of every execution. Each service's
+    observability module calls this once at import (so does a lab handler that
+    imports a service); lab 3's README explains the warning for handlers that
+    do not.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)

@@ -34,7 +34,7 @@ import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from _shared.observability import execution_annotator, execution_arn_of  # noqa: F401 - execution_arn_of: for the labs
+from _shared.observability import execution_annotator, expect_invocations_without_metrics, execution_arn_of  # noqa: F401 - execution_arn_of: for the labs
 
 DEFAULT_SERVICE = "order-saga"
 DEFAULT_NAMESPACE = "Workshop"
@@ -45,6 +45,8 @@ logger = Logger(service=SERVICE)
 # Tracer disables itself outside Lambda and when POWERTOOLS_TRACE_DISABLED is
 # true, so importing this module never needs an X-Ray daemon.
 tracer = Tracer(service=SERVICE)
+# Replays add no metric by design: the flush's warning about it is noise here (_shared.observability).
+expect_invocations_without_metrics()
 metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE,
     service=SERVICE,
