@@ -231,3 +231,25 @@ def test_parse_log_line() -> None:
     custom = parse_log_line('{"level":"WARNING","message":"low stock","service":"x","sku":"abc","operationName":"reserve"}')
     assert (custom.level, custom.message) == ("WARNING", "low stock")
     assert custom.fields == {"operationName": "reserve", "sku": "abc"}
+
+
+# ----------------------------------------------------- step retry details
+def test_a_step_success_with_aws_retry_details_is_final() -> None:
+    """AWS (and the runner since the fidelity work) writes RetryDetails.CurrentAttempt on every StepSucceeded."""
+    recorded = copy.deepcopy(load("demo"))
+    for event in recorded["history"]:
+        if event["EventType"] == "StepSucceeded":
+            event["StepSucceededDetails"]["RetryDetails"] = {"CurrentAttempt": 1}
+    first, second = timeline_of(recorded).invocations
+    assert names(second.replayed) == ["first", "pause"]
+    assert first.suspended_on[0].name == "pause" and len(first.suspended_on) == 1
+
+
+def test_a_polling_success_with_a_next_attempt_is_still_open() -> None:
+    """wait_for_condition checkpoints each poll as a StepSucceeded with a next-attempt delay."""
+    recorded = copy.deepcopy(load("demo"))
+    history = [e for e in recorded["history"] if e["EventId"] <= 3]
+    succeeded = next(e for e in history if e["EventType"] == "StepSucceeded")
+    succeeded["StepSucceededDetails"]["RetryDetails"] = {"CurrentAttempt": 1, "NextAttemptDelaySeconds": 5}
+    timeline = build_timeline(history, [], {})
+    assert [(op.name, op.events) for op in timeline.pending] == [("first", ["StepSucceeded"])]

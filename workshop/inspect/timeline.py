@@ -164,10 +164,9 @@ def _is_final(event: HistoryEvent, later_starts: dict[str, list[int]]) -> bool:
     if event.kind == "Step":
         if any(i > event.event_id for i in later_starts.get(event.op_id or "", [])):
             return False
-        retry = _detail(event).get("RetryDetails")
-        if event.type == "StepSucceeded":
-            return retry is None  # a StepSucceeded with RetryDetails is a polling retry
-        return not (retry or {}).get("NextAttemptDelaySeconds")
+        # A next attempt scheduled: a retried failure, or a wait_for_condition poll (a StepSucceeded).
+        # A plain StepSucceeded carries RetryDetails too, as on AWS: CurrentAttempt only.
+        return not (_detail(event).get("RetryDetails") or {}).get("NextAttemptDelaySeconds")
     return True
 
 
