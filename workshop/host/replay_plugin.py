@@ -15,8 +15,8 @@ What the SDK's public hooks say, and so what the record holds per operation:
   its START (`ran`).
 - `on_user_function_start`: a step's own function ran (`ran`, `attempt`).
 - `on_operation_end` and `on_invocation_end`'s `operations`: the status at the
-  end (`status`). An operation whose status changed while this invocation ran
-  also counts as `ran` (a context it completed, a step it failed).
+  end (`status`). A step or context whose status changed while this
+  invocation ran also counts as `ran` (a context it completed, a step it failed).
 - `on_invocation_end`: why the invocation ended (SUCCEEDED, FAILED, PENDING,
   RETRY) and its error's type and message, cut short.
 
@@ -48,6 +48,7 @@ MAX_OPERATIONS = 200
 MAX_TEXT = 200
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "STOPPED"})
 LEAF_TYPES = frozenset({"STEP", "WAIT", "CALLBACK", "CHAINED_INVOKE"})
+SDK_CLOSED_TYPES = frozenset({"STEP", "CONTEXT"})  # the invocation itself checkpoints their end
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
@@ -155,8 +156,10 @@ class ReplayRecorder(DurableInstrumentationPlugin):
     def _record(self, info: InvocationEndInfo) -> dict[str, Any]:
         operations = list(self._operations.values())
         for entry in operations:
-            if entry["is_replayed"] and entry["status_at_start"] != entry["status"]:
-                entry["ran"] = True  # this invocation changed it: completed a context, failed a step
+            # This invocation changed it: completed a context, failed a step. (A wait, callback or
+            # chained invoke is closed by the service, and its START already counted.)
+            if entry["is_replayed"] and entry["type"] in SDK_CLOSED_TYPES and entry["status_at_start"] != entry["status"]:
+                entry["ran"] = True
         suspended_on = [
             entry["id"]
             for entry in operations
