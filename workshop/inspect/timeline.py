@@ -26,6 +26,13 @@ recorded before invocation k started: on replay the SDK returns the stored
 result instead of running it. What an invocation *ended on* is every leaf
 operation (wait, callback, chained invoke, step retry) still open at its end.
 
+Where the index entry also carries the record of the SDK's replay recorder
+(what its instrumentation hooks said the invocation replayed, ran and ended
+on), each section is checked against it (workshop.inspect.replay): the SDK
+knows what it replayed, the inference above only guesses from timestamps.
+Where the two disagree the history wins, and the operation (`confirmed`,
+`disagreement`) and the notes say so.
+
 `InvocationCompleted` events carry no request id, so they are only matched to
 index entries by time; a handler run that crashed may have none (the runner
 did not count it), and an `InvocationCompleted` with no index entry becomes an
@@ -49,6 +56,7 @@ from workshop.inspect.events import (
     summarize,
 )
 from workshop.inspect.loglines import LogLine, _invocation_log
+from workshop.inspect.replay import reconcile, recorded
 
 # Operations that can hold an execution suspended; contexts only contain them.
 LEAF_KINDS = frozenset({"Step", "Wait", "Callback", "ChainedInvoke"})
@@ -76,6 +84,8 @@ class Operation:
     callback_id: str | None = None
     scheduled_end: float | None = None  # waits: when the timer is due (epoch seconds)
     at: float | None = None  # timestamp of the last event listed
+    confirmed: bool | None = None  # the SDK's replay recorder agrees (None: no record to check against)
+    disagreement: str | None = None  # what the recorder says instead, when it does not agree (history shown)
 
 
 @dataclass
@@ -101,6 +111,9 @@ class Invocation:
     ended_execution: str | None = None  # the execution's final status, if it ended right after
     logs: list[LogLine] = field(default_factory=list)
     has_logs: bool = False  # log lines for this request id were found
+    replay_source: str = "history"  # "recorder": the sections were checked against the SDK's replay recorder
+    ended_as: str | None = None  # the SDK's invocation status: SUCCEEDED | FAILED | PENDING | RETRY (recorder only)
+    ended_error: str | None = None  # the SDK's invocation error, "Type: message", cut short (recorder only)
 
 
 @dataclass
@@ -273,6 +286,7 @@ def build_timeline(
     # Walk the slots in order, keeping each operation's state.
     seen_events: list[HistoryEvent] = []  # everything recorded before the current point
     result: list[Invocation] = []
+    replay_notes: list[str] = []
     for number, slot in enumerate(slots, start=1):
         entry = slot.entry or {}
         started = slot.start
@@ -317,6 +331,8 @@ def build_timeline(
             logs=logs,
             has_logs=lines is not None,
         )
+        if (record := recorded(slot.entry)) is not None:
+            replay_notes.extend(reconcile(invocation, record))
         result.append(invocation)
 
     # The execution's own start and end.
@@ -344,7 +360,7 @@ def build_timeline(
 
     after_last = group([e for e in trailing if e.kind != "Execution"])
     pending = [operation(op_id, [last], attempt_of(op_id, last)) for op_id, last in _open_leaves(events, later_starts)]
-    notes = _notes(result, events)
+    notes = _notes(result, events) + replay_notes
     return Timeline(
         execution_arn=execution_arn or (entries[0].get("execution_arn") if entries else None),
         execution_name=started_event.name if started_event else None,
