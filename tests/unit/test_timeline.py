@@ -237,6 +237,19 @@ def test_parse_log_line() -> None:
     assert custom.fields == {"operationName": "reserve", "sku": "abc"}
 
 
+def test_an_operation_the_service_closed_after_the_last_checkpoint_is_still_what_it_suspended_on() -> None:
+    """A quick chained invoke can finish before the invocation returns; the invocation still suspended on it."""
+    recorded = copy.deepcopy(load("demo"))
+    history = [e for e in recorded["history"] if e["EventId"] <= 4]
+    fired = dict(next(e for e in recorded["history"] if e["EventType"] == "WaitSucceeded"), EventId=5)
+    fired["EventTimestamp"] = recorded["invocations"][0]["end"] - 0.01  # while invocation 1 was still returning
+    timeline = build_timeline([*history, fired], recorded["invocations"][:1], recorded["logs"])
+    (first,) = timeline.invocations
+    assert [(op.name, op.events) for op in first.arrived_during] == [("pause", ["WaitSucceeded"])]
+    assert names(first.suspended_on) == ["pause"]
+    assert timeline.pending == []  # by now the history has it closed
+
+
 # ----------------------------------------------------- step retry details
 def test_a_step_success_with_aws_retry_details_is_final() -> None:
     """AWS (and the runner since the fidelity work) writes RetryDetails.CurrentAttempt on every StepSucceeded."""

@@ -24,7 +24,9 @@ execution up; after it, they arrived while it ran.
 An operation counts as *replayed* in invocation k when its final event was
 recorded before invocation k started: on replay the SDK returns the stored
 result instead of running it. What an invocation *ended on* is every leaf
-operation (wait, callback, chained invoke, step retry) still open at its end.
+operation (wait, callback, chained invoke, step retry) still open at its end,
+as the invocation saw it: one the service closed after the invocation's last
+checkpoint (a quick chained invoke) is still what it suspended on.
 
 Where the index entry also carries the record of the SDK's replay recorder
 (what its instrumentation hooks said the invocation replayed, ran and ended
@@ -302,7 +304,9 @@ def build_timeline(
         ]
 
         seen_events = seen_events + slot.events
-        open_ops = _open_leaves(seen_events, later_starts)
+        last_own = max((e.event_id for e in own), default=0)
+        unread = [e for e in during if e.event_id > last_own]  # closed after its last checkpoint: too late for it
+        open_ops = _open_leaves([e for e in seen_events if e not in unread], later_starts)
         lines = log_lines_by_request.get(entry.get("request_id") or "", None)
         logs, report_ms, report_init = _invocation_log(lines or [], entry.get("request_id") or "")
         init_ms = entry.get("init_ms")
