@@ -21,8 +21,8 @@ What the SDK's public hooks say, and so what the record holds per operation:
   RETRY) and its error's type and message, cut short.
 
 Ids, names and statuses only, never results or inputs, and at most
-MAX_OPERATIONS operations (those the invocation touched first): the index is
-read whole on every query. Every hook guards itself: the SDK already logs and
+MAX_OPERATIONS operations (what it waits on, then what it ran, then what it
+replayed; `omitted` counts the rest): the index is read whole on every query. Every hook guards itself: the SDK already logs and
 ignores what a plugin raises, and this one never raises on purpose.
 """
 
