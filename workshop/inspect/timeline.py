@@ -28,12 +28,10 @@ operation (wait, callback, chained invoke, step retry) still open at its end,
 as the invocation saw it: one the service closed after the invocation's last
 checkpoint (a quick chained invoke) is still what it suspended on.
 
-Where the index entry also carries the record of the SDK's replay recorder
-(what its instrumentation hooks said the invocation replayed, ran and ended
-on), each section is checked against it (workshop.inspect.replay): the SDK
-knows what it replayed, the inference above only guesses from timestamps.
-Where the two disagree the history wins, and the operation (`confirmed`,
-`disagreement`) and the notes say so.
+Where the index entry carries the SDK replay recorder's record, each section
+is checked against it (workshop.inspect.replay): the SDK knows what it
+replayed, the above infers it. Where they disagree the history wins, and the
+operation (`confirmed`, `disagreement`) and the notes say so.
 
 `InvocationCompleted` events carry no request id, so they are only matched to
 index entries by time; a handler run that crashed may have none (the runner
