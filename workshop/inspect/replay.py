@@ -111,8 +111,9 @@ def reconcile(invocation: Invocation, rec: Recorded) -> list[str]:
                     op.confirmed, op.disagreement = False, attempt
                 else:
                     op.confirmed = True
+        placement = f"the history says {_says(history_says)}, the SDK's recorder says {_says(recorder_says)}"
         if knows and (history_says != recorder_says or attempt):
-            detail = attempt or f"the history says {_says(history_says)}, the SDK's recorder says {_says(recorder_says)}"
+            detail = "; ".join(part for part in (placement if history_says != recorder_says else None, attempt) if part)
             notes.append(
                 f"Invocation {invocation.number}: {_label(op_id, rec, shown)} — {detail}; shown as the history has it."
             )
