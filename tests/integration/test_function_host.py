@@ -18,6 +18,7 @@ from tests.integration.polling import wait_for
 from workshop import stack
 from workshop import registry as function_registry
 from workshop.config import StackConfig, boto3_client
+from workshop.inspect import Services
 
 pytestmark = pytest.mark.live
 
@@ -190,6 +191,24 @@ def test_durable_sync_invoke_returns_the_result(fixture_functions, lam):
     assert "FunctionError" not in response
     assert body == {"step": "done", "event": {"n": 1}}
     assert response["DurableExecutionArn"]
+
+
+def test_durable_invocations_carry_the_sdk_replay_record_and_plain_ones_none(fixture_functions, lam, live_stack):
+    """The worker loads the SDK recorder for a handler that names no plugin; the index keeps its record."""
+    response, _ = invoke(lam, "test-durable:$LATEST", b'{"n": 3}')
+    services = Services(config=live_stack)
+    entries = sorted(services.invocations(execution_arn=response["DurableExecutionArn"]), key=lambda e: e["start"])
+    first, second = (entry["replay"] for entry in entries)
+    step, wait = sorted(first["operations"], key=lambda op: op["name"])
+    assert (step["name"], step["ran"], step["status"], wait["name"], wait["ran"]) == ("only-step", True, "SUCCEEDED", "short-wait", True)
+    assert (first["status"], first["suspended_on"]) == ("PENDING", [wait["id"]])
+    assert second["status"] == "SUCCEEDED" and second["suspended_on"] == []
+    assert {(op["name"], op["is_replayed"], op["ran"]) for op in second["operations"]} == {("only-step", True, False), ("short-wait", True, False)}
+    assert '"done"' not in json.dumps(entries)  # the step's result: ids and statuses only, never results
+
+    invoke(lam, "test-echo", b'{"plain": true}')
+    plain = services.invocations(function="test-echo")
+    assert plain and not any("replay" in entry for entry in plain)
 
 
 def test_durable_event_invoke_returns_the_arn_at_once(fixture_functions, lam):

@@ -16,6 +16,8 @@ from botocore.exceptions import ClientError
 
 from tests.integration.polling import finished, result_of, wait_for
 from workshop.config import StackConfig, boto3_client
+from workshop.inspect import Services, invocation_logs
+from workshop.inspect.execution import load_timeline
 
 pytestmark = pytest.mark.live
 
@@ -88,6 +90,37 @@ def test_transient_payment_errors_are_retried_then_charged(lam):
     # the retries are suspensions and re-invocations, visible in the history
     invocations = [e for e in history(lam, arn) if e["EventType"] == "InvocationCompleted"]
     assert len(invocations) >= 3
+
+
+def test_the_sdk_recorder_says_the_reservation_was_replayed_and_the_step_ran_once(lam, live_stack):
+    """The host's replay recorder (the SDK's plugin hooks), checked against what the step itself printed."""
+    arn = start(lam, order(transient_payment_errors=1))
+    result_of(finished(lam, arn))
+    completed = sum(e["EventType"] == "InvocationCompleted" for e in history(lam, arn))
+    services = Services(config=live_stack)
+    entries = wait_for(
+        lambda: (found := services.invocations(execution_arn=arn)) and len(found) >= completed and found,
+        "every invocation in the host's index",
+    )
+    entries.sort(key=lambda e: e["start"])
+    assert len(entries) >= 3 and all("replay" in e for e in entries)
+
+    reserve = next(op for op in entries[1]["replay"]["operations"] if op["name"] == "reserve-inventory")
+    assert (reserve["is_replayed"], reserve["ran"], reserve["status_at_start"]) == (True, False, "SUCCEEDED")
+    # The SDK's own view: the step's function logged once, in invocation 1, and never again.
+    logs, problems = invocation_logs(services, entries)
+    assert problems == []
+    printed_in = [n for n, e in enumerate(entries, 1) for line in logs[e["request_id"]] if "Inventory reservation done" in line]
+    assert printed_in == [1]
+
+    timeline, _ = load_timeline(services, arn)
+    assert [i.replay_source for i in timeline.invocations] == ["recorder"] * len(entries)
+    assert [i.ended_as for i in timeline.invocations] == ["PENDING"] * (len(entries) - 1) + ["SUCCEEDED"]
+    assert [(op.name, op.confirmed) for op in timeline.invocations[1].replayed if op.name == "reserve-inventory"] == [
+        ("reserve-inventory", True)
+    ]
+    assert not any(op.disagreement for inv in timeline.invocations for op in [*inv.replayed, *inv.ran, *inv.suspended_on])
+    assert not [note for note in timeline.notes if "recorder" in note], timeline.notes
 
 
 def test_out_of_stock_is_rejected_without_side_effects(lam, dynamodb):

@@ -313,6 +313,19 @@ def test_timeline_draws_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "SUCCEEDED" in out
 
 
+def test_timeline_marks_what_the_sdk_recorder_confirmed_and_where_it_disagrees(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recorded = load("saga_recorded")
+    second = sorted(recorded["invocations"], key=lambda e: e["start"])[1]
+    next(op for op in second["replay"]["operations"] if op["name"] == "reserve")["ran"] = True
+    services = RecordedServices(config_for(tmp_path), recorded, FakeLambda(history=recorded["history"]))
+    assert main(["timeline", recorded["execution_arn"]], services=services) == 0
+    out = " ".join(line.strip(" │├└─") for line in capsys.readouterr().out.splitlines())  # undo the 80-column wrap
+    assert out.count("✓ SDK") == 4 + 1  # every invocation, and the legend
+    two, three = out.index("Invocation 2"), out.index("Invocation 3")
+    assert two < out.index("⚠ history: replayed; SDK recorder: ran") < three
+    assert "Invocation 2: reserve — the history says replayed, the SDK's recorder says ran" in out
+
+
 # ------------------------------------------------------------------ logs
 def test_logs_for_one_execution_only_prints_its_invocations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     recorded = load("demo")

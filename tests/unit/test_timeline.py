@@ -5,6 +5,10 @@
   wait_for_callback answered from outside, a 1 s wait; Powertools JSON logs (4 invocations)
 - timeline_crash.json: the first invocation exits the process after a step
   (Runtime.ExitError); the runner retries it; then a wait (3 invocations)
+- timeline_saga_recorded.json: the saga's shape again (recorded_saga_handler.py),
+  recorded after the host loaded the SDK's replay recorder into its workers: each
+  index entry carries what the SDK said it replayed, ran and ended on. The
+  three older fixtures predate it, as old index entries do.
 """
 
 from __future__ import annotations
@@ -231,3 +235,158 @@ def test_parse_log_line() -> None:
     custom = parse_log_line('{"level":"WARNING","message":"low stock","service":"x","sku":"abc","operationName":"reserve"}')
     assert (custom.level, custom.message) == ("WARNING", "low stock")
     assert custom.fields == {"operationName": "reserve", "sku": "abc"}
+
+
+def test_an_operation_the_service_closed_after_the_last_checkpoint_is_still_what_it_suspended_on() -> None:
+    """A quick chained invoke can finish before the invocation returns; the invocation still suspended on it."""
+    recorded = copy.deepcopy(load("demo"))
+    history = [e for e in recorded["history"] if e["EventId"] <= 4]
+    fired = dict(next(e for e in recorded["history"] if e["EventType"] == "WaitSucceeded"), EventId=5)
+    fired["EventTimestamp"] = recorded["invocations"][0]["end"] - 0.01  # while invocation 1 was still returning
+    timeline = build_timeline([*history, fired], recorded["invocations"][:1], recorded["logs"])
+    (first,) = timeline.invocations
+    assert [(op.name, op.events) for op in first.arrived_during] == [("pause", ["WaitSucceeded"])]
+    assert names(first.suspended_on) == ["pause"]
+    assert timeline.pending == []  # by now the history has it closed
+
+
+# ----------------------------------------------------- step retry details
+def test_a_step_success_with_aws_retry_details_is_final() -> None:
+    """AWS (and the runner since the fidelity work) writes RetryDetails.CurrentAttempt on every StepSucceeded."""
+    recorded = copy.deepcopy(load("demo"))
+    for event in recorded["history"]:
+        if event["EventType"] == "StepSucceeded":
+            event["StepSucceededDetails"]["RetryDetails"] = {"CurrentAttempt": 1}
+    first, second = timeline_of(recorded).invocations
+    assert names(second.replayed) == ["first", "pause"]
+    assert first.suspended_on[0].name == "pause" and len(first.suspended_on) == 1
+
+
+def test_a_polling_success_with_a_next_attempt_is_still_open() -> None:
+    """wait_for_condition checkpoints each poll as a StepSucceeded with a next-attempt delay."""
+    recorded = copy.deepcopy(load("demo"))
+    history = [e for e in recorded["history"] if e["EventId"] <= 3]
+    succeeded = next(e for e in history if e["EventType"] == "StepSucceeded")
+    succeeded["StepSucceededDetails"]["RetryDetails"] = {"CurrentAttempt": 1, "NextAttemptDelaySeconds": 5}
+    timeline = build_timeline(history, [], {})
+    assert [(op.name, op.events) for op in timeline.pending] == [("first", ["StepSucceeded"])]
+
+
+# ------------------------------------------- the SDK's replay recorder
+def recorded_saga() -> dict[str, Any]:
+    return copy.deepcopy(load("saga_recorded"))
+
+
+def record(recorded: dict[str, Any], number: int) -> dict[str, Any]:
+    """Invocation `number`'s record (1-based, in the order they ran)."""
+    return sorted(recorded["invocations"], key=lambda e: e["start"])[number - 1]["replay"]
+
+
+def op_record(recorded: dict[str, Any], number: int, name: str) -> dict[str, Any]:
+    return next(op for op in record(recorded, number)["operations"] if op["name"] == name)
+
+
+def every_op(inv):
+    return [*inv.replayed, *inv.ran, *inv.suspended_on]
+
+
+def test_older_fixtures_have_no_records_and_say_so() -> None:
+    for name in ("demo", "saga", "crash"):
+        for inv in timeline_of(load(name)).invocations:
+            assert inv.replay_source == "history" and inv.ended_as is None
+            assert all(op.confirmed is None and op.disagreement is None for op in every_op(inv))
+
+
+def test_recorded_saga_every_section_is_confirmed_by_the_sdk() -> None:
+    timeline = timeline_of(recorded_saga())
+    assert [i.replay_source for i in timeline.invocations] == ["recorder"] * 4
+    assert [i.ended_as for i in timeline.invocations] == ["PENDING", "PENDING", "PENDING", "SUCCEEDED"]
+    assert all(op.confirmed is True for inv in timeline.invocations for op in every_op(inv))
+    assert timeline.notes == []
+    one, two, three, four = timeline.invocations
+    assert names(one.ran) == ["reserve", "charge"] and names(one.suspended_on) == ["charge"]
+    assert names(two.replayed) == ["reserve"]
+    assert names(two.ran) == ["charge", "approval", "approval create callback id", "approval submitter"]
+    assert two.ran[0].attempt == 2 == op_record(recorded_saga(), 2, "charge")["attempt"]
+    assert names(three.ran) == ["approval", "cool-off"] and names(three.suspended_on) == ["cool-off"]
+    assert four.ran == [] and four.ended_execution == "SUCCEEDED"
+
+
+def test_the_recorder_says_reserve_was_replayed_in_invocation_2_not_run() -> None:
+    recorded = recorded_saga()
+    reserve = op_record(recorded, 2, "reserve")
+    assert (reserve["is_replayed"], reserve["ran"], reserve["status_at_start"]) == (True, False, "SUCCEEDED")
+    # the SDK's own view agrees: reserve's function logged once, in invocation 1
+    two = timeline_of(recorded).invocations[1]
+    reserving = [(inv.number, line.message) for inv in timeline_of(recorded).invocations for line in inv.logs if line.message == "reserving"]
+    assert reserving == [(1, "reserving")]
+    assert [op.confirmed for op in two.replayed] == [True]
+
+
+def test_where_the_recorder_disagrees_the_history_wins_and_says_so() -> None:
+    recorded = recorded_saga()
+    op_record(recorded, 2, "reserve")["ran"] = True  # the recorder claims reserve ran again
+    timeline = timeline_of(recorded)
+    two = timeline.invocations[1]
+    assert names(two.replayed) == ["reserve"] and "reserve" not in names(two.ran)  # the history's view
+    (reserve,) = two.replayed
+    assert reserve.confirmed is False
+    assert reserve.disagreement == "history: replayed; SDK recorder: ran"
+    assert timeline.notes == [
+        "Invocation 2: reserve — the history says replayed, the SDK's recorder says ran; shown as the history has it."
+    ]
+    assert all(op.confirmed for op in two.ran)  # the rest still agrees
+    assert json.loads(json.dumps(timeline.to_dict()))["invocations"][1]["replayed"][0]["disagreement"] == reserve.disagreement
+
+
+def test_an_operation_only_the_recorder_places_is_left_out_with_a_note() -> None:
+    recorded = recorded_saga()
+    charge_id = op_record(recorded, 3, "charge")["id"]
+    record(recorded, 3)["suspended_on"].append(charge_id)
+    timeline = timeline_of(recorded)
+    three = timeline.invocations[2]
+    assert names(three.suspended_on) == ["cool-off"]
+    # Its place among the replayed is still confirmed; the claim the history does not back is a note.
+    charge = next(op for op in three.replayed if op.name == "charge")
+    assert (charge.confirmed, charge.disagreement) == (True, None)
+    assert timeline.notes == [
+        "Invocation 3: charge — the history says replayed, the SDK's recorder says replayed, suspended on;"
+        " shown as the history has it."
+    ]
+
+
+def test_a_different_attempt_is_a_disagreement() -> None:
+    recorded = recorded_saga()
+    op_record(recorded, 2, "charge")["attempt"] = 3
+    timeline = timeline_of(recorded)
+    charge = timeline.invocations[1].ran[0]
+    assert (charge.name, charge.confirmed) == ("charge", False)
+    assert charge.disagreement == "the history says attempt 2, the SDK's recorder says attempt 3"
+    assert len(timeline.notes) == 1 and "attempt 3" in timeline.notes[0]
+
+
+def test_beyond_the_recorders_bound_operations_are_unchecked_not_contradicted() -> None:
+    recorded = recorded_saga()
+    last = record(recorded, 4)
+    last["operations"] = [op for op in last["operations"] if op["name"] != "reserve"]
+    last["omitted"] = 1
+    timeline = timeline_of(recorded)
+    four = timeline.invocations[3]
+    assert [(op.name, op.confirmed) for op in four.replayed if op.name == "reserve"] == [("reserve", None)]
+    assert all(op.confirmed for op in four.replayed if op.name != "reserve")
+    assert timeline.notes == ["Invocation 4: the SDK's recorder kept only some operations; the others are as the history has them."]
+
+
+def test_without_records_the_same_execution_is_inferred_from_the_history() -> None:
+    with_records = timeline_of(recorded_saga())
+    stripped = recorded_saga()
+    for entry in stripped["invocations"]:
+        del entry["replay"]
+    stripped["invocations"][0]["replay"] = {"version": 99}  # a record this reader does not know: ignored
+    without = timeline_of(stripped)
+    for a, b in zip(with_records.invocations, without.invocations, strict=True):
+        assert [names(getattr(a, s)) for s in ("replayed", "ran", "suspended_on")] == [
+            names(getattr(b, s)) for s in ("replayed", "ran", "suspended_on")
+        ]
+        assert b.replay_source == "history" and b.ended_as is None
+        assert all(op.confirmed is None for op in every_op(b))

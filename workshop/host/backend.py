@@ -169,6 +169,7 @@ class FunctionHost:
                 "error_type": (outcome.error or {}).get("errorType"),
                 "log_group": log_group,
                 "log_stream": outcome.log_stream,
+                **({"replay": outcome.replay} if outcome.replay is not None else {}),
             }
         )
         return outcome

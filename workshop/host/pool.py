@@ -42,6 +42,7 @@ class InvocationOutcome:
     duration_ms: float = 0.0
     max_memory_mb: int = 0
     log_stream: str = ""
+    replay: dict[str, Any] | None = None  # the SDK replay recorder's record (workshop.host.replay_plugin), durable handlers only
 
     @property
     def failed(self) -> bool:
@@ -215,6 +216,10 @@ class Worker:
             message = json.loads(line)
             if "log" in message:
                 outcome.logs.append(message["log"])
+            elif "replay" in message:  # sent before the result, from the SDK's invocation-end hook
+                record = message["replay"]
+                if isinstance(record, dict) and record.get("request_id") in (None, outcome.request_id):
+                    outcome.replay = record
             elif "error" in message:
                 outcome.error = message["error"]
                 break

@@ -3,6 +3,7 @@
 The host talks to it over stdin/stdout, one JSON object per line:
   host → worker  {"event": ..., "context": {...}, "env": {...}}
   worker → host  {"log": "a line the handler printed"}  (any number, streamed)
+  worker → host  {"replay": {...}}  (durable handlers: what the SDK replayed and ran, workshop.host.replay_plugin)
   worker → host  {"result": ...} or {"error": {...}}   (one, ends the invocation)
 Log lines are streamed rather than returned at the end so that the lines a
 handler printed before it timed out or crashed are still kept.
@@ -20,6 +21,8 @@ import threading
 import time
 import traceback
 from typing import Any, TextIO
+
+from workshop.host import replay_recorder
 
 _PROTOCOL_LOCK = threading.Lock()
 
@@ -152,6 +155,7 @@ def main() -> None:
     sys.stderr = captured
 
     _compile_from_source_under(os.path.abspath(os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())))
+    replay_recorder.install(protocol.send)  # before the import: the SDK's decorator loads its plugins then
     handler_path = os.environ["_HANDLER"]
     module_name, _, function_name = handler_path.rpartition(".")
     try:

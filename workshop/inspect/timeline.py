@@ -24,7 +24,14 @@ execution up; after it, they arrived while it ran.
 An operation counts as *replayed* in invocation k when its final event was
 recorded before invocation k started: on replay the SDK returns the stored
 result instead of running it. What an invocation *ended on* is every leaf
-operation (wait, callback, chained invoke, step retry) still open at its end.
+operation (wait, callback, chained invoke, step retry) still open at its end,
+as the invocation saw it: one the service closed after the invocation's last
+checkpoint (a quick chained invoke) is still what it suspended on.
+
+Where the index entry carries the SDK replay recorder's record, each section
+is checked against it (workshop.inspect.replay): the SDK knows what it
+replayed, the above infers it. Where they disagree the history wins, and the
+operation (`confirmed`, `disagreement`) and the notes say so.
 
 `InvocationCompleted` events carry no request id, so they are only matched to
 index entries by time; a handler run that crashed may have none (the runner
@@ -49,6 +56,7 @@ from workshop.inspect.events import (
     summarize,
 )
 from workshop.inspect.loglines import LogLine, _invocation_log
+from workshop.inspect.replay import reconcile, recorded
 
 # Operations that can hold an execution suspended; contexts only contain them.
 LEAF_KINDS = frozenset({"Step", "Wait", "Callback", "ChainedInvoke"})
@@ -76,6 +84,8 @@ class Operation:
     callback_id: str | None = None
     scheduled_end: float | None = None  # waits: when the timer is due (epoch seconds)
     at: float | None = None  # timestamp of the last event listed
+    confirmed: bool | None = None  # the SDK's replay recorder agrees (None: no record to check against)
+    disagreement: str | None = None  # what the recorder says instead, when it does not agree (history shown)
 
 
 @dataclass
@@ -101,6 +111,9 @@ class Invocation:
     ended_execution: str | None = None  # the execution's final status, if it ended right after
     logs: list[LogLine] = field(default_factory=list)
     has_logs: bool = False  # log lines for this request id were found
+    replay_source: str = "history"  # "recorder": the sections were checked against the SDK's replay recorder
+    ended_as: str | None = None  # the SDK's invocation status: SUCCEEDED | FAILED | PENDING | RETRY (recorder only)
+    ended_error: str | None = None  # the SDK's invocation error, "Type: message", cut short (recorder only)
 
 
 @dataclass
@@ -164,10 +177,9 @@ def _is_final(event: HistoryEvent, later_starts: dict[str, list[int]]) -> bool:
     if event.kind == "Step":
         if any(i > event.event_id for i in later_starts.get(event.op_id or "", [])):
             return False
-        retry = _detail(event).get("RetryDetails")
-        if event.type == "StepSucceeded":
-            return retry is None  # a StepSucceeded with RetryDetails is a polling retry
-        return not (retry or {}).get("NextAttemptDelaySeconds")
+        # A next attempt scheduled: a retried failure, or a wait_for_condition poll (a StepSucceeded).
+        # A plain StepSucceeded carries RetryDetails too, as on AWS: CurrentAttempt only.
+        return not (_detail(event).get("RetryDetails") or {}).get("NextAttemptDelaySeconds")
     return True
 
 
@@ -274,6 +286,7 @@ def build_timeline(
     # Walk the slots in order, keeping each operation's state.
     seen_events: list[HistoryEvent] = []  # everything recorded before the current point
     result: list[Invocation] = []
+    replay_notes: list[str] = []
     for number, slot in enumerate(slots, start=1):
         entry = slot.entry or {}
         started = slot.start
@@ -289,7 +302,9 @@ def build_timeline(
         ]
 
         seen_events = seen_events + slot.events
-        open_ops = _open_leaves(seen_events, later_starts)
+        last_own = max((e.event_id for e in own), default=0)
+        unread = [e for e in during if e.event_id > last_own]  # closed after its last checkpoint: too late for it
+        open_ops = _open_leaves([e for e in seen_events if e not in unread], later_starts)
         lines = log_lines_by_request.get(entry.get("request_id") or "", None)
         logs, report_ms, report_init = _invocation_log(lines or [], entry.get("request_id") or "")
         init_ms = entry.get("init_ms")
@@ -318,6 +333,8 @@ def build_timeline(
             logs=logs,
             has_logs=lines is not None,
         )
+        if (record := recorded(slot.entry)) is not None:
+            replay_notes.extend(reconcile(invocation, record))
         result.append(invocation)
 
     # The execution's own start and end.
@@ -345,7 +362,7 @@ def build_timeline(
 
     after_last = group([e for e in trailing if e.kind != "Execution"])
     pending = [operation(op_id, [last], attempt_of(op_id, last)) for op_id, last in _open_leaves(events, later_starts)]
-    notes = _notes(result, events)
+    notes = _notes(result, events) + replay_notes
     return Timeline(
         execution_arn=execution_arn or (entries[0].get("execution_arn") if entries else None),
         execution_name=started_event.name if started_event else None,

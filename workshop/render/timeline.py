@@ -9,6 +9,8 @@ The timeline is the picture learners look at most, so its vocabulary is fixed:
   ▶ ran        checkpointed by this invocation: the code really ran
   ⏸ suspended  still open when the invocation ended: what the execution waits on
   ⏰ resumed    recorded by the service between invocations (timer, callback, ...)
+  ✓ SDK        the sections were checked against the SDK's replay recorder
+  ⚠            the recorder disagrees about this operation (the history's view is shown)
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ def op_text(op: Operation, *, show_events: bool = True, indent: bool = True) -> 
         text.append("  " + short(op.summary), style="red" if failed else "")
     if op.scheduled_end is not None and op.events[-1:] == ["WaitStarted"]:
         text.append(f", until {clock(op.scheduled_end)[:8]}")
+    return _with_disagreement(text, op)
+
+
+def _with_disagreement(text: Text, op: Operation) -> Text:
+    if op.disagreement:
+        text.append(f"  ⚠ {op.disagreement}", style="bold yellow")
     return text
 
 
@@ -90,7 +98,7 @@ def suspension_text(op: Operation, with_callback_id: bool = True) -> Text:
         text.append("  " + short(op.summary), style="dim")
     if op.kind == "Wait" and op.scheduled_end is not None:
         text.append(f", until {clock(op.scheduled_end)[:8]}")
-    return text
+    return _with_disagreement(text, op)
 
 
 def log_text(line: LogLine) -> Text:
@@ -130,6 +138,8 @@ def invocation_label(inv: Invocation) -> Text:
         text.append(f"  {inv.error_type}", style="bold red")
     if inv.in_progress:
         text.append("  (in progress)", style="cyan")
+    if inv.replay_source == "recorder":
+        text.append("  ✓ SDK", style="green")
     return text
 
 
@@ -226,6 +236,8 @@ def _invocation_tree(inv: Invocation) -> Tree:
         node.add(ended)
     elif inv.error_type:
         node.add(Text(f"✗ ended with {inv.error_type}", style="bold red"))
+    if inv.ended_as in ("FAILED", "RETRY") and not inv.ended_execution:
+        node.add(Text(f"✗ the SDK ended it {inv.ended_as}" + (f": {short(inv.ended_error)}" if inv.ended_error else ""), style="bold red"))
     if inv.suspended_on and not inv.ended_execution:
         label = "⏸ still open (invocation running)" if inv.in_progress else "⏸ suspended on"
         suspended = node.add(Text(label, style="bold yellow"))
@@ -264,6 +276,7 @@ def legend() -> Text:
     return Text(
         "↺ replayed: completed in an earlier invocation, result returned from the checkpoint · "
         "▶ ran: checkpointed by this invocation · ⏸ suspended: open when it ended · "
-        "⏰ recorded by the service between invocations",
+        "⏰ recorded by the service between invocations · "
+        "✓ SDK: checked against the SDK's replay recorder (⚠ where it disagrees; the history is shown)",
         style="dim",
     )
