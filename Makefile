@@ -1,6 +1,10 @@
 # Powertools for AWS Lambda (Python) on Lambda durable functions: workshop tasks.
 # `make` alone lists the targets. Every target creates the virtual environments it needs.
-PYTHON ?= python3
+# The Python the environments are built with: PYTHON when set, else python3 when supported,
+# else the newest supported python3.X on the PATH (scripts/pick-python holds the list).
+ifeq ($(origin PYTHON), undefined)
+PYTHON := $(shell scripts/pick-python)
+endif
 VENV := .venv
 EMU_VENV := .venv-emulator
 PY := $(VENV)/bin/python
@@ -35,7 +39,7 @@ help: ## list the targets
 env: $(ENV_STAMPS) ## create the virtual environments (pinned; with uv when it can be had, else pip: scripts/make-venv)
 
 $(VENV)/.installed: requirements/workshop.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "Python 3.11 to 3.13 is needed; this is " + sys.version.split()[0] + ". Set PYTHON=python3.12, for example.")'
+	@scripts/pick-python --check $(PYTHON)
 	@echo "creating $(VENV) (workshop, Powertools, durable SDK and its local runner)..."
 	@PYTHON=$(PYTHON) scripts/make-venv $(VENV) requirements/workshop.txt .
 	@touch $@
