@@ -1,0 +1,146 @@
+"""make doctor: what a learner's machine needs for the workshop, checked the day before.
+
+Standard library only, and written for any Python 3 (even one the workshop
+does not support), because it runs before any environment exists. Each line
+says ✓ or ✗ and, for ✗, the fix; the exit code is 1 when any line is ✗, so an
+instructor can ask a room to run it and look at one number.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MIN_FREE_GB = 2.0  # the environments (~1.1 GB) and a day of state, with room to spare
+PORTS = (  # (environment variable, default, what listens there, its pid file in .workshop/pids)
+    ("WORKSHOP_EMULATOR_PORT", 4566, "the AWS emulator", "emulator"),
+    ("WORKSHOP_RUNNER_PORT", 9014, "the durable runner", "runner"),
+    ("WORKSHOP_HOST_PORT", 3001, "the function host (Lambda endpoint)", "function-host"),
+    ("WORKSHOP_XRAY_PORT", 2000, "the X-Ray sink", "xray-sink"),
+    ("WORKSHOP_EXPLORER_PORT", 3002, "the Durable Explorer", "explorer"),
+)
+ENVIRONMENTS = (".venv", ".venv-emulator", ".venv-samtranslator")
+
+results = []
+
+
+def line(ok, what, fix=""):
+    results.append(ok)
+    mark = "\u2713" if ok else "\u2717"
+    print("  %s %s%s" % (mark, what, "" if ok or not fix else "\n      fix: " + fix))
+
+
+def check_python():
+    picked = subprocess.run([os.path.join(REPO, "scripts", "pick-python")], capture_output=True, text=True,
+                            env=os.environ).stdout.strip() or "python3"
+    checked = subprocess.run([os.path.join(REPO, "scripts", "pick-python"), "--check", picked],
+                             capture_output=True, text=True)
+    if checked.returncode != 0:
+        line(False, "Python: " + checked.stderr.strip(), "install Python 3.11 to 3.14 (python.org, your package manager or pyenv)")
+        return None
+    version = subprocess.run([picked, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True).stdout.strip()
+    line(True, "Python %s (%s), the one `make env` builds with" % (version, picked))
+    venv = subprocess.run([picked, "-c", "import ensurepip, venv"], capture_output=True, text=True)
+    line(venv.returncode == 0, "%s can create virtual environments (venv, ensurepip)" % picked,
+         "on Debian/Ubuntu: sudo apt-get install python3-venv (or python%s-venv)" % version.rsplit(".", 1)[0])
+    return picked
+
+
+def check_make():
+    line(shutil.which("make") is not None, "make is installed", "on Debian/Ubuntu: sudo apt-get install make; on macOS: xcode-select --install")
+
+
+def check_loopback():
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            probe.listen(1)
+        line(True, "a server can listen on 127.0.0.1 (loopback)")
+    except OSError as exc:
+        line(False, "cannot listen on 127.0.0.1: %s" % exc, "a firewall or sandbox blocks loopback servers: allow them for this folder")
+
+
+def _own_service_running(service):
+    """Is this workshop's own stack running that service (its pid file names a live process)?"""
+    try:
+        with open(os.path.join(REPO, ".workshop", "pids", service + ".pid")) as handle:
+            pid = int(handle.read().strip())
+        os.kill(pid, 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def check_ports():
+    for variable, default, what, service in PORTS:
+        raw = os.environ.get(variable, str(default))
+        try:
+            port = int(raw)
+        except ValueError:
+            line(False, "%s=%r is not a port number" % (variable, raw), "unset it or give a number from 1 to 65535")
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.bind(("127.0.0.1", port))
+            line(True, "port %d is free (%s)" % (port, what))
+        except OSError:
+            if _own_service_running(service):
+                line(True, "port %d is in use by this workshop's stack: %s (`make status`; `make down` frees it)" % (port, what))
+            else:
+                line(False, "port %d is in use by another program (%s)" % (port, what),
+                     "stop that program, or choose another port: export %s=%d" % (variable, port + 100))
+
+
+def check_disk():
+    free_gb = shutil.disk_usage(REPO).free / 1e9
+    line(free_gb >= MIN_FREE_GB, "%.1f GB free where the repository is (needs %.0f GB)" % (free_gb, MIN_FREE_GB),
+         "free some space, or clone the repository on a disk with more")
+    try:
+        with tempfile.NamedTemporaryFile(dir=REPO, prefix=".doctor-"):
+            pass
+        line(True, "the repository folder is writable")
+    except OSError as exc:
+        line(False, "cannot write in %s: %s" % (REPO, exc), "clone the repository somewhere you own")
+
+
+def check_packages():
+    ready = [name for name in ENVIRONMENTS if os.path.exists(os.path.join(REPO, name, ".installed"))]
+    if len(ready) == len(ENVIRONMENTS):
+        line(True, "the environments are built (%s)" % ", ".join(ready))
+        return
+    wheelhouse = os.environ.get("WORKSHOP_WHEELHOUSE") or os.path.join(REPO, "wheelhouse")
+    if os.path.isdir(wheelhouse) and os.listdir(wheelhouse):
+        line(True, "environments not built yet; `make env` will install from the wheelhouse %s (no network needed)" % wheelhouse)
+        return
+    index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple/")
+    try:
+        with urllib.request.urlopen(index.rstrip("/") + "/pip/", timeout=5) as reply:
+            ok = reply.status == 200
+    except Exception as exc:  # noqa: BLE001 - any failure means: no packages from there
+        ok, index = False, "%s (%s)" % (index, exc)
+    line(ok, "environments not built yet; the package index %s answers, so `make env` can build them" % index
+         if ok else "environments not built yet, and the package index %s cannot be reached" % index,
+         "run `make env` where there is network, or copy a wheelhouse (`make wheelhouse`, docs/INSTRUCTOR.md)")
+
+
+def main():
+    print("make doctor: can this machine run the workshop?")
+    check_python()
+    check_make()
+    check_loopback()
+    check_ports()
+    check_disk()
+    check_packages()
+    docker = shutil.which("docker")
+    print("  - Docker: %s (optional: only `docker compose up` needs it)" % ("found" if docker else "not found"))
+    failed = results.count(False)
+    print("all %d checks passed" % len(results) if not failed else "%d of %d checks failed: fix them before the session" % (failed, len(results)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
