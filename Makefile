@@ -29,7 +29,7 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 	SAM_CLI_TELEMETRY=0
 
 .DEFAULT_GOAL := help
-.PHONY: help doctor env up down status logs demo test test-unit clean measure bench repeat progress validate test-compose deploy destroy
+.PHONY: help doctor wheelhouse env up down status logs demo test test-unit clean measure bench repeat progress validate test-compose deploy destroy
 
 # Each target's `## ` text, with @LABS@ replaced by the lab numbers from workshop/labs/manifest.py,
 # the one list of the labs (stdlib only: it runs with $(PYTHON) before any environment exists).
@@ -38,6 +38,9 @@ help: ## list the targets
 
 doctor: ## the day before a session: Python, make, ports, loopback, disk, packages; each line ✓ or ✗ with its fix
 	@python3 scripts/doctor.py
+
+wheelhouse: ## download every pinned package into ./wheelhouse, so `make env` needs no network (a room on conference Wi-Fi)
+	@PYTHON=$(PYTHON) scripts/make-wheelhouse
 
 env: $(ENV_STAMPS) ## create the virtual environments (pinned; with uv when it can be had, else pip: scripts/make-venv)
 
