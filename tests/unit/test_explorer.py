@@ -251,3 +251,21 @@ def test_static_files_are_the_only_assets_and_fetch_nothing_remote() -> None:
     for path in [*root.glob("templates/*.html"), *root.glob("static/*")]:
         text = path.read_text(encoding="utf-8")
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, path
+
+
+def test_labs_read_the_progress_file_make_progress_reads(tmp_path: Path) -> None:
+    from workshop.config import StackConfig
+    from workshop.explorer.backend import StackBackend
+    from workshop.inspect import Services
+    from workshop.labs.model import find_lab
+    from workshop.labs.progress import save_progress
+
+    config = StackConfig(state_dir=tmp_path)
+    lab = find_lab(1)
+    save_progress(config, 1, {stage.number: stage.number == 1 for stage in lab.stages})
+    labs = StackBackend(Services(config=config)).labs()
+    first = next(entry for entry in labs if entry["number"] == 1)
+    assert [s["passed"] for s in first["stages"]] == [s.number == 1 for s in lab.stages]
+    assert first["next"] == {"number": lab.stages[1].number, "title": lab.stages[1].title, "hint": lab.stages[1].hint}
+    untouched = next(entry for entry in labs if entry["number"] == 2)
+    assert untouched["when"] is None and untouched["next"] is None and all(s["passed"] is None for s in untouched["stages"])

@@ -57,7 +57,7 @@ class OperationView:
     input: str | None
     result: str | None
     error: str | None
-    events: list[dict[str, Any]]  # {type, at, here (recorded during this invocation), details (pretty JSON)}
+    events: list[dict[str, Any]]  # {type, at, when ("this invocation", "woke it" or ""), details (pretty JSON)}
     notes: list[str] = field(default_factory=list)
 
 
@@ -145,7 +145,7 @@ class StackBackend:
         if row is None or not 1 <= number <= len(invocations):
             return None
         cell = row.cells[number - 1]
-        end = invocations[number - 1].end
+        start, end = invocations[number - 1].start, invocations[number - 1].end
         previous_end = invocations[number - 2].end if number > 1 else None
         events, input_text, result, error = [], None, None, None
         for raw in view.history:
@@ -156,8 +156,11 @@ class StackBackend:
             input_text = _payload_text(detail.get("Input")) or input_text
             result = _payload_text(detail.get("Result")) or result
             error = _error_text(detail.get("Error")) or error
-            here = (previous_end is None or event.timestamp > previous_end) and (end is None or event.timestamp <= end)
-            events.append({"type": event.type, "at": event.timestamp, "here": here, "details": pretty(detail) if detail else ""})
+            after_previous = previous_end is None or event.timestamp > previous_end
+            when = ""  # recorded before the previous invocation ended
+            if after_previous:  # the service's results between two invocations are what woke this one
+                when = "woke it" if event.by_service and start is not None and event.timestamp < start else "this invocation"
+            events.append({"type": event.type, "at": event.timestamp, "when": when, "details": pretty(detail) if detail else ""})
         return OperationView(
             op_id=op_id, name=row.name, kind=row.kind, invocation=number, state=cell.label, attempt=cell.attempt,
             input=input_text, result=result, error=error, events=events, notes=cell.notes,
