@@ -99,6 +99,10 @@ class FakeBackend:
         return [{"arn": "arn:x", "name": SCRIPT, "function": "order-saga", "status": "RUNNING", "started": 0.0, "duration_s": None, "invocations": 1}]
 
     def execution(self, arn: str) -> ExecutionView:
+        if arn == "arn:missing":
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": f"no execution {SCRIPT}"}}, "GetDurableExecutionHistory")
         timeline, history = saga()
         timeline.execution_name = SCRIPT
         return ExecutionView(arn, "order-saga", timeline, build_grid(timeline, history), history, input=json.dumps({"order_id": SCRIPT}))
@@ -188,6 +192,11 @@ def test_payloads_render_as_text(served: Served, path: str) -> None:
     assert status == 200
     assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in html
     assert SCRIPT not in html
+
+
+def test_an_unknown_execution_is_a_404_page_with_aws_message_escaped(served: Served) -> None:
+    status, html = served.get("/execution?arn=arn:missing")
+    assert status == 404 and "ResourceNotFoundException: no execution &lt;script&gt;" in html and "Traceback" not in html
 
 
 def test_pages_forbid_inline_script(served: Served) -> None:

@@ -89,6 +89,10 @@ class StackBackend:
 
     def __init__(self, services: Services | None = None) -> None:
         self.services = services or Services()
+        # Pages are served from worker threads at once, and creating boto3 clients from the
+        # default session in two threads at a time is not safe: create them here, once.
+        for service in ("lambda", "logs", "dynamodb"):
+            self.services.client(service)
 
     @property
     def config(self) -> StackConfig:

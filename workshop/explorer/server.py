@@ -69,7 +69,8 @@ def _failure(exc: Exception, backend: Any) -> tuple[int, str]:
         config = getattr(backend, "config", None)
         return 503, not_running_message(config, exc.kwargs.get("endpoint_url", "")) if config else str(exc)
     if isinstance(exc, ClientError):
-        return 409, error_text(exc)
+        code = exc.response.get("Error", {}).get("Code", "")
+        return (404 if code == "ResourceNotFoundException" else 409), error_text(exc)
     if isinstance(exc, BotoCoreError):
         return 502, str(exc)
     log.exception("explorer error")
