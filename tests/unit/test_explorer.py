@@ -278,3 +278,23 @@ def test_labs_read_the_progress_file_make_progress_reads(tmp_path: Path) -> None
     assert first["next"] == {"number": lab.stages[1].number, "title": lab.stages[1].title, "hint": lab.stages[1].hint}
     untouched = next(entry for entry in labs if entry["number"] == 2)
     assert untouched["when"] is None and untouched["next"] is None and all(s["passed"] is None for s in untouched["stages"])
+
+
+def test_a_port_in_use_is_named_by_make_up_and_by_the_server(tmp_path: Path) -> None:
+    import socket
+
+    from workshop import stack
+    from workshop.config import StackConfig
+    from workshop.explorer.server import listen
+    from workshop.stack import processes
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        config = StackConfig(state_dir=tmp_path, explorer_port=port)
+        explorer = next(s for s in stack.SERVICES if s.name == "explorer")
+        with pytest.raises(stack.StackError, match=rf"Port {port} \(explorer\) is already in use.*WORKSHOP_EXPLORER_PORT={port + 1}"):
+            processes._start(config, explorer)
+        with pytest.raises(SystemExit, match=rf"explorer: cannot listen on 127.0.0.1:{port}.*WORKSHOP_EXPLORER_PORT="):
+            listen(config)
