@@ -136,6 +136,9 @@ def test_compensating_saga_appears_finishes_and_its_grid_matches_the_history(pag
         for number, (state, allowed) in enumerate(zip(states, cells), start=1):
             assert state in allowed, f"{op_name} in invocation {number}: the grid says {state}, the history allows {allowed}"
     assert page.locator("#grid tr[data-name='release-inventory'] td.cell").last.get_attribute("data-state") == "ran"
+    # the SDK's replay record (every worker loads the recorder) agrees with every cell it speaks of
+    assert page.locator("#grid td.cell[data-confirmed='no']").count() == 0
+    assert page.locator("#grid td.cell[data-confirmed='yes']").count() >= len(expected)
 
     # a cell: the operation's result and attempt; a column: its log lines
     page.locator("#grid tr[data-name='reserve-inventory'] td.cell").first.locator("a").click()

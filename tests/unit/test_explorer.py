@@ -71,12 +71,13 @@ def test_grid_columns_say_what_woke_each_invocation() -> None:
     assert [column.temperature for column in grid.columns] == ["cold", "warm", "warm", "warm"]
 
 
-def test_grid_shows_a_recorders_notes_on_the_cell() -> None:
+def test_grid_shows_where_the_sdks_replay_record_disagrees() -> None:
     timeline, history = saga()
     op = timeline.invocations[1].ran[0]
-    op.notes = ["the SDK ran this step although the history says replayed"]  # type: ignore[attr-defined]
+    op.confirmed, op.disagreement = False, "history: ran; SDK recorder: replayed"
     cell = next(row for row in build_grid(timeline, history).rows if row.op_id == op.id).cells[1]
-    assert cell.notes == ["the SDK ran this step although the history says replayed"]
+    assert cell.state == "ran"  # the history wins ...
+    assert cell.confirmed is False and cell.notes == ["the SDK's replay record disagrees: history: ran; SDK recorder: replayed"]
 
 
 # ------------------------------------------------------------- the server

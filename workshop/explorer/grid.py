@@ -15,9 +15,11 @@ it; the grid only lays that out:
   `not-reached`;
 - a column: request id, cold or warm, duration, and what woke it.
 
-Notes: a Timeline operation may carry notes (``notes``, or a flag
-``history_disagrees``) from a recorder that knows what the SDK really did; the
-grid shows them on the cell and the row rather than deciding between sources.
+The SDK's replay recorder (workshop.inspect.replay) checks each of the
+Timeline's sections against what the SDK itself did: an operation it agrees
+with is `confirmed`, one it disagrees with carries a `disagreement` (the
+history is still what is shown). A cell says both, rather than deciding
+between the sources.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Cell:
     events: list[str] = field(default_factory=list)  # the event types this invocation saw
     notes: list[str] = field(default_factory=list)
     started_here: bool = False  # suspended on an operation this same invocation started
+    confirmed: bool | None = None  # the SDK's replay record agrees (None: no record, or nothing to check)
 
     @property
     def label(self) -> str:
@@ -97,11 +100,9 @@ class Grid:
 
 
 def operation_notes(op: Operation) -> list[str]:
-    """What a recorder said about this operation, when the Timeline carries it (see the module docstring)."""
-    notes = [str(n) for n in (getattr(op, "notes", None) or [])]
-    if getattr(op, "history_disagrees", False) and not notes:
-        notes.append("the history disagrees with what the SDK recorded")
-    return notes
+    """What the SDK's replay recorder says against the history about this operation, if anything."""
+    disagreement = getattr(op, "disagreement", None)
+    return [f"the SDK's replay record disagrees: {disagreement}"] if disagreement else []
 
 
 def _code_order(history: Iterable[Mapping[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
@@ -220,4 +221,13 @@ def _cell(op_id: str, fact: dict[str, Any], number: int, sets: dict[str, dict[st
         events=events,
         notes=list(dict.fromkeys(notes)),
         started_here=state == "suspended" and ran is not None,
+        confirmed=_confirmed([op for op in (ran, suspended, replayed) if op is not None]),
     )
+
+
+def _confirmed(shown: list[Operation]) -> bool | None:
+    """False when the record disagrees with any section showing the operation, True when it agrees with all."""
+    verdicts = [getattr(op, "confirmed", None) for op in shown]
+    if any(v is False for v in verdicts):
+        return False
+    return True if verdicts and all(v is True for v in verdicts) else None
