@@ -29,7 +29,7 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 	SAM_CLI_TELEMETRY=0
 
 .DEFAULT_GOAL := help
-.PHONY: help doctor wheelhouse env up down status logs demo test test-unit clean measure bench repeat progress validate test-compose deploy destroy
+.PHONY: help doctor wheelhouse env up down status logs demo explorer screenshots test test-unit clean measure bench repeat progress validate test-compose deploy destroy
 
 # Each target's `## ` text, with @LABS@ replaced by the lab numbers from workshop/labs/manifest.py,
 # the one list of the labs (stdlib only: it runs with $(PYTHON) before any environment exists).
@@ -60,7 +60,7 @@ $(EMU_VENV)/.installed: requirements/emulator.txt
 	@PYTHON=$(PYTHON) scripts/make-venv $(EMU_VENV) requirements/emulator.txt
 	@touch $@
 
-up: env ## start the local stack in the background (emulator :4566, runner :9014, function host :3001)
+up: env ## start the local stack in the background (emulator :4566, runner :9014, function host :3001, explorer :3002)
 	@$(PY) -m workshop.stack up
 
 down: ## stop the local stack (state is kept in .workshop/)
@@ -75,11 +75,27 @@ logs: env ## show the last lines of every service's and function's log
 demo: env ## the main job: stack up, the order saga's happy and compensating paths, both timelines
 	@$(PY) -m workshop.tools.demo
 
+explorer: env ## the Durable Explorer's URL (executions, replay grid, callbacks, labs), opened in a browser if there is one
+	@$(PY) -m workshop.explorer
+
+# Playwright for the browser tests and the screenshots, added to .venv (not to the Docker image: see the file)
+BROWSER_STAMP := $(VENV)/.browser-tests
+ifdef WORKSHOP_CONTAINER
+BROWSER_STAMP :=
+endif
+$(VENV)/.browser-tests: $(VENV)/.installed requirements/browser-tests.txt
+	@echo "adding Playwright to $(VENV) (the explorer's browser tests; the browser is Debian's chromium)..."
+	@PYTHON=$(PYTHON) scripts/make-venv --add $(VENV) requirements/browser-tests.txt
+	@touch $@
+
+screenshots: env $(BROWSER_STAMP) ## docs/explorer-grid.png: the replay grid of the saga's compensating path, on a private stack (needs chromium)
+	@$(PY) -m workshop.tools.screenshots
+
 # Three pytest processes, each test file in one of them (--dist loadfile keeps a file's
 # module fixtures together) and each process with its own private stack on free ports:
 # most live tests wait on durable timers, not on the CPU, so three overlap well on two cores.
 TEST_PROCESSES ?= 3
-test: env validate $(AWSCLI_VENV)/.installed ## run every test: the template's lint, unit tests, then live tests on private stacks (free ports)
+test: env validate $(AWSCLI_VENV)/.installed $(BROWSER_STAMP) ## run every test: the template's lint, unit tests, then live tests on private stacks (free ports)
 	@$(PY) -m pytest -q -n $(TEST_PROCESSES) --dist loadfile tests
 
 test-unit: env ## unit tests only (no stack)

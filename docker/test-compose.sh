@@ -23,8 +23,8 @@ fi
 
 PYTHON=${PYTHON:-python3}
 free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# Published ports only (containers always use 4566/9014/3001/2000): never clash with a running stack.
-export WORKSHOP_EMULATOR_PORT=$(free_port) WORKSHOP_RUNNER_PORT=$(free_port) WORKSHOP_HOST_PORT=$(free_port) WORKSHOP_XRAY_PORT=$(free_port)
+# Published ports only (containers always use 4566/9014/3001/2000/3002): never clash with a running stack.
+export WORKSHOP_EMULATOR_PORT=$(free_port) WORKSHOP_RUNNER_PORT=$(free_port) WORKSHOP_HOST_PORT=$(free_port) WORKSHOP_XRAY_PORT=$(free_port) WORKSHOP_EXPLORER_PORT=$(free_port)
 PROJECT=workshop-test-$$
 DC=("${COMPOSE[@]}" -p "$PROJECT" -f docker-compose.yml -f docker-compose.ministack.yml -f docker-compose.test.yml)
 echo "test-compose: ${COMPOSE[*]} $("${COMPOSE[@]}" version --short 2>/dev/null), project $PROJECT"

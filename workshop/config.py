@@ -75,6 +75,8 @@ class StackConfig:
     host_port: int = field(default_factory=lambda: _port("WORKSHOP_HOST_PORT", 3001))
     # X-Ray daemon protocol: segments arrive over UDP on this port (the daemon's default)
     xray_port: int = field(default_factory=lambda: _port("WORKSHOP_XRAY_PORT", 2000))
+    # The Durable Explorer (workshop/explorer): the stack's executions in a browser
+    explorer_port: int = field(default_factory=lambda: _port("WORKSHOP_EXPLORER_PORT", 3002))
     # Listeners bind here; containers set WORKSHOP_BIND_HOST=0.0.0.0 (compose publishes on 127.0.0.1 only).
     bind_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_BIND_HOST", "127.0.0.1"))
     # Where each service is reached: this machine for the embedded stack, the compose
@@ -83,6 +85,7 @@ class StackConfig:
     runner_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_RUNNER_HOST", "127.0.0.1"))
     function_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_FUNCTION_HOST", "127.0.0.1"))
     xray_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_XRAY_HOST", "127.0.0.1"))
+    explorer_host: str = field(default_factory=lambda: os.environ.get("WORKSHOP_EXPLORER_HOST", "127.0.0.1"))
     # "embedded": stack.py starts the processes; "compose": they run in containers (WORKSHOP_STACK)
     mode: str = field(default_factory=stack_mode)
     # The event source mappings give a failed message back to its queue this many seconds
@@ -105,6 +108,11 @@ class StackConfig:
     def xray_url(self) -> str:
         """The X-Ray sink's HTTP side (segments go to xray_host:xray_port over UDP)."""
         return f"http://{self.xray_host}:{self.xray_port}"
+
+    @property
+    def explorer_url(self) -> str:
+        """Where the explorer answers from this machine or container (a browser on the host: 127.0.0.1)."""
+        return f"http://{self.explorer_host}:{self.explorer_port}"
 
     def stack_path(self, path: str | Path) -> str:
         """A path of this repository as the stack's processes see it: unchanged for the
@@ -129,6 +137,7 @@ def stack_env(config: StackConfig) -> dict[str, str]:
         "WORKSHOP_RUNNER_PORT": str(config.runner_port),
         "WORKSHOP_HOST_PORT": str(config.host_port),
         "WORKSHOP_XRAY_PORT": str(config.xray_port),
+        "WORKSHOP_EXPLORER_PORT": str(config.explorer_port),
     }
 
 

@@ -38,3 +38,15 @@ def running_stack(config: StackConfig, extra_env: dict[str, str] | None = None) 
 def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
     with running_stack(make_config(tmp_path_factory.mktemp("stack"))) as config:
         yield config
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The browser tests' skip reason, once, even under -q: how to enable them (tests/integration/browser.py)."""
+    from tests.integration.browser import SKIP_PREFIX
+
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        if SKIP_PREFIX in str(reason):
+            terminalreporter.write_line(str(reason).removeprefix("Skipped: "))
+            return

@@ -18,7 +18,7 @@ SERVICES = COMPOSE["services"]
 
 
 def test_the_stack_services_are_all_there():
-    assert {"aws", "provision", "runner", "function-host", "xray-sink", "workshop"} <= set(SERVICES)
+    assert {"aws", "provision", "runner", "function-host", "xray-sink", "explorer", "workshop"} <= set(SERVICES)
 
 
 def test_localstack_is_pinned_to_the_last_image_without_an_account():
@@ -38,7 +38,7 @@ def test_ports_are_published_on_127_0_0_1_only():
 
 
 def test_python_services_mount_the_repository_and_share_one_image():
-    for name in ("provision", "runner", "function-host", "xray-sink", "workshop"):
+    for name in ("provision", "runner", "function-host", "xray-sink", "explorer", "workshop"):
         assert ".:/workshop" in SERVICES[name]["volumes"], name
         assert SERVICES[name]["build"]["dockerfile"] == "docker/Dockerfile", name
 

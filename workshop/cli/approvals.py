@@ -4,14 +4,8 @@ The approval-wait function (services/approval_wait) records every request it
 waits on in its approvals table: request id, the callback it waits on *now*
 (it changes when the request escalates), status, amount, ... These commands
 read that table and answer the request's current callback through the Lambda
-API, exactly as an approver's tool would on AWS:
-
-- approve: SendDurableExecutionCallbackSuccess, Result ``{"approver", "comment"}``
-- reject:  SendDurableExecutionCallbackFailure, ErrorType ``ExpenseRejected``,
-  ErrorMessage the reason
-
-The table's name comes from the function's environment in the stack's
-registry (``APPROVALS_TABLE`` of ``approval-wait``), so it is never guessed.
+API, exactly as an approver's tool would on AWS: the reading and the calls are
+workshop.inspect.approvals (shared with the explorer's Approve / Reject).
 Registered into `workshop.cli.parser.build_parser` by ``register(commands)``; errors
 (unknown id, stack not running, a callback that no longer waits) are reported
 by `workshop.cli.main`: a message and exit 1, no traceback.
@@ -21,59 +15,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from workshop.inspect import InspectError as CliError
 from workshop.inspect import Services
-
-FUNCTION = "approval-wait"
-TABLE_VARIABLE = "APPROVALS_TABLE"
-WAITING = ("PENDING", "ESCALATED")
-REJECTION_TYPE = "ExpenseRejected"  # approval_wait.handler.REJECTION_TYPE
-
-
-def approvals_table(services: Services) -> str:
-    function = services.registry().get("functions", {}).get(FUNCTION)
-    if not function:
-        raise CliError(f"The stack has no {FUNCTION} function: re-provision it with `make up` (infra/template.yaml declares it).")
-    table = (function.get("environment") or {}).get(TABLE_VARIABLE)
-    if not table:
-        raise CliError(f"{FUNCTION} has no {TABLE_VARIABLE} in its environment: check infra/template.yaml.")
-    return table
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: next(iter(cell.values())) for key, cell in item.items()}
-
-
-def list_requests(services: Services, include_decided: bool = False) -> list[dict[str, Any]]:
-    """Every request in the table (the waiting ones unless ``include_decided``), oldest first."""
-    table = approvals_table(services)
-    rows: list[dict[str, Any]] = []
-    paginator = services.client("dynamodb").get_paginator("scan")
-    for page in paginator.paginate(TableName=table, ConsistentRead=True):
-        rows.extend(_plain(item) for item in page.get("Items", []))
-    if not include_decided:
-        rows = [row for row in rows if row.get("status") in WAITING]
-    return sorted(rows, key=lambda row: (row.get("created_at", ""), row.get("request_id", "")))
-
-
-def get_request(services: Services, request_id: str) -> dict[str, Any]:
-    table = approvals_table(services)
-    item = services.client("dynamodb").get_item(TableName=table, Key={"request_id": {"S": request_id}}, ConsistentRead=True).get("Item")
-    if not item:
-        raise CliError(f"No approval request {request_id!r}. `workshop approvals` lists the requests that wait for an answer.")
-    request = _plain(item)
-    if request.get("status") not in WAITING:
-        raise CliError(f"Approval request {request_id!r} is already decided: {request.get('status')} ({request.get('decided_reason', 'no reason recorded')}).")
-    if not request.get("callback_id"):
-        raise CliError(f"Approval request {request_id!r} has no callback id recorded.")
-    return request
+from workshop.inspect.approvals import WAITING, approve, list_requests, reject
 
 
 def _age(created_at: str | None) -> str:
@@ -130,20 +79,13 @@ def cmd_approvals(args: argparse.Namespace, services: Services, out: Console, er
 
 
 def cmd_approve(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
-    request = get_request(services, args.request_id)
-    answer = {"approver": args.approver, "comment": args.comment}
-    services.client("lambda").send_durable_execution_callback_success(
-        CallbackId=request["callback_id"], Result=json.dumps(answer).encode()
-    )
+    request = approve(services, args.request_id, args.approver, args.comment)
     out.print(f"[green]approved[/] {args.request_id} ({request.get('amount')} {request.get('currency')}, asked: {request.get('stage')})", highlight=False, soft_wrap=True)
     return 0
 
 
 def cmd_reject(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
-    request = get_request(services, args.request_id)
-    services.client("lambda").send_durable_execution_callback_failure(
-        CallbackId=request["callback_id"], Error={"ErrorType": REJECTION_TYPE, "ErrorMessage": args.reason}
-    )
+    reject(services, args.request_id, args.reason)
     out.print(f"[red]rejected[/] {args.request_id}: {args.reason}", highlight=False, soft_wrap=True)
     return 0
 

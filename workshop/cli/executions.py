@@ -31,7 +31,8 @@ from workshop.inspect import (
 )
 from workshop.inspect import InspectError as CliError
 from workshop.inspect.events import epoch_seconds
-from workshop.inspect.execution import load_timeline, pending_callbacks
+from workshop.inspect import callbacks
+from workshop.inspect.execution import list_executions, load_timeline, pending_callbacks
 from workshop.render.timeline import timeline_renderable
 
 DEFAULT_WAIT_S = 900.0
@@ -120,23 +121,13 @@ def wait_for_execution(services: Services, arn: str, timeout_s: float, err: Cons
 
 def cmd_list(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
     if args.function:
-        targets = [split_qualifier(args.function)]
+        targets = [args.function]
         known = services.durable_functions() if function_registry.exists(services.config) else None
-        if known is not None and targets[0][0] not in known:
-            err.print(f"[yellow]{targets[0][0]} is not a durable function in {services.config.registry_path}[/]", highlight=False)
+        if known is not None and split_qualifier(args.function)[0] not in known:
+            err.print(f"[yellow]{split_qualifier(args.function)[0]} is not a durable function in {services.config.registry_path}[/]", highlight=False)
     else:
-        targets = [(name, None) for name in services.durable_functions()]
-    rows: list[dict[str, Any]] = []
-    lambda_ = services.client("lambda")
-    for name, qualifier in targets:
-        request: dict[str, Any] = {"FunctionName": name}
-        if qualifier:
-            request["Qualifier"] = qualifier
-        if args.status:
-            request["Statuses"] = [args.status]
-        for page in lambda_.get_paginator("list_durable_executions_by_function").paginate(**request):
-            rows.extend({**row, "_function": name} for row in page.get("DurableExecutions", []))
-    rows.sort(key=lambda r: epoch_seconds(r.get("StartTimestamp")) or 0.0)
+        targets = services.durable_functions()
+    rows = list_executions(services, targets, args.status)
     if not rows:
         out.print("No durable executions yet. Start one with: workshop start FUNCTION:live --payload '{...}'", highlight=False, soft_wrap=True)
         return 0
@@ -161,29 +152,17 @@ def cmd_timeline(args: argparse.Namespace, services: Services, out: Console, err
 
 
 def cmd_callback(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
-    lambda_ = services.client("lambda")
     if args.action == "succeed":
-        request: dict[str, Any] = {"CallbackId": args.callback_id}
-        if args.result is not None:
-            request["Result"] = args.result.encode()
-        lambda_.send_durable_execution_callback_success(**request)
+        callbacks.succeed(services, args.callback_id, args.result)
         out.print(f"[green]sent success[/] to callback {args.callback_id}", highlight=False, soft_wrap=True)
     elif args.action == "fail":
-        error = {k: v for k, v in (("ErrorType", args.error_type), ("ErrorMessage", args.error_message)) if v is not None}
-        lambda_.send_durable_execution_callback_failure(CallbackId=args.callback_id, Error=error)
+        callbacks.fail(services, args.callback_id, args.error_type, args.error_message)
         out.print(f"[red]sent failure[/] to callback {args.callback_id}", highlight=False, soft_wrap=True)
     elif args.action == "heartbeat":
-        lambda_.send_durable_execution_callback_heartbeat(CallbackId=args.callback_id)
+        callbacks.heartbeat(services, args.callback_id)
         out.print(f"sent heartbeat to callback {args.callback_id}", highlight=False, soft_wrap=True)
     else:  # pending
-        if args.arn:
-            arns = [args.arn]
-        else:
-            arns = []
-            for name in services.durable_functions():
-                paginator = lambda_.get_paginator("list_durable_executions_by_function")
-                for page in paginator.paginate(FunctionName=name, Statuses=["RUNNING"]):
-                    arns.extend(row["DurableExecutionArn"] for row in page.get("DurableExecutions", []))
+        arns = [args.arn] if args.arn else callbacks.running_executions(services)
         rows = pending_callbacks(services, arns)
         if not rows:
             out.print("No callback is waiting for an answer.", highlight=False)

@@ -119,15 +119,18 @@ def _detail(event: HistoryEvent) -> dict[str, Any]:
     return event.details.get(f"{event.type}Details") or {}
 
 
-def preview_payload(payload: Any) -> str | None:
-    """Compact text for a result payload; the SDK's typed envelope ({"t":..,"v":..}) is decoded."""
+def decode_payload(payload: Any) -> Any:
+    """A stored payload as the value the code saw: JSON parsed, the SDK's typed envelope ({"t":..,"v":..}) decoded.
+
+    Text that is not JSON is returned as it is; None stays None.
+    """
     if payload is None:
         return None
     text = payload if isinstance(payload, str) else json.dumps(payload)
     try:
         value = json.loads(text)
     except ValueError:
-        return text[:_PREVIEW_CHARS]
+        return text
     if isinstance(value, dict) and set(value) == {"t", "v"}:
         try:
             from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES
@@ -135,7 +138,19 @@ def preview_payload(payload: Any) -> str | None:
             value = EXTENDED_TYPES_SERDES.deserialize(text)
         except Exception:  # noqa: BLE001 - an undecodable envelope is shown as stored
             pass
-    return json.dumps(value, default=str, ensure_ascii=False)[:_PREVIEW_CHARS]
+    return value
+
+
+def preview_payload(payload: Any) -> str | None:
+    """Compact text for a result payload; the SDK's typed envelope ({"t":..,"v":..}) is decoded."""
+    if payload is None:
+        return None
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    try:
+        json.loads(text)
+    except ValueError:
+        return text[:_PREVIEW_CHARS]
+    return json.dumps(decode_payload(text), default=str, ensure_ascii=False)[:_PREVIEW_CHARS]
 
 
 def _error_text(error: Any) -> str | None:

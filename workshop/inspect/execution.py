@@ -1,8 +1,10 @@
-"""One durable execution read back from the stack: its timeline, and the callbacks it waits on.
+"""Durable executions read back from the stack: listed, one's timeline, and the callbacks they wait on.
 
 Why in workshop.inspect: `workshop timeline` and `workshop callback pending`
 show these, and so do the demo and the lab runner after a live run
-(through workshop.render.console); the reading is the same for all of them,
+(through workshop.render.console), and the explorer's pages (workshop.explorer);
+`workshop list` and the explorer's executions page list executions alike. The
+reading is the same for all of them,
 only the drawing is theirs. Failures are an InspectError or botocore's errors,
 reported by whoever draws.
 """
@@ -14,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import EndpointConnectionError
 
-from workshop.inspect.client import Services, fetch_history, invocation_logs, not_running_message
+from workshop.inspect.client import Services, fetch_history, invocation_logs, not_running_message, split_qualifier
 from workshop.inspect.events import epoch_seconds
 from workshop.inspect.timeline import Timeline, build_timeline
 
@@ -60,4 +62,25 @@ def pending_callbacks(services: Services, arns: Sequence[str]) -> list[dict[str,
                     "callback_id": op.callback_id,
                 }
             )
+    return rows
+
+
+def list_executions(services: Services, functions: Sequence[str] | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """ListDurableExecutionsByFunction for these functions (default: every durable one), oldest first.
+
+    Each row is AWS's, plus ``_function``: the name it was listed under. A
+    name may carry a qualifier (``order-saga:live``), which the list filters by.
+    """
+    rows: list[dict[str, Any]] = []
+    paginator = services.client("lambda").get_paginator("list_durable_executions_by_function")
+    for function in functions if functions is not None else services.durable_functions():
+        name, qualifier = split_qualifier(function)
+        request: dict[str, Any] = {"FunctionName": name}
+        if qualifier:
+            request["Qualifier"] = qualifier
+        if status:
+            request["Statuses"] = [status]
+        for page in paginator.paginate(**request):
+            rows.extend({**row, "_function": name} for row in page.get("DurableExecutions", []))
+    rows.sort(key=lambda r: epoch_seconds(r.get("StartTimestamp")) or 0.0)
     return rows

@@ -34,33 +34,17 @@ from rich.table import Table
 
 from workshop.config import REPO_ROOT, StackConfig
 from workshop.labs.checks import CheckRun, PendingChecks, run_checks, start_checks
+from workshop.labs import progress as progress_file
 from workshop.labs.model import Lab, all_labs, current_target, find_lab
+from workshop.labs.progress import load_progress
 
 TIMINGS_ENV = "WORKSHOP_LAB_TIMINGS"
 
 console = Console()
 
 
-def _progress_path(config: StackConfig) -> Path:
-    return config.state_dir / "lab-progress.json"
-
-
-def load_progress(config: StackConfig) -> dict[str, Any]:
-    try:
-        return json.loads(_progress_path(config).read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
-
-
 def save_progress(config: StackConfig, lab: Lab, checks: CheckRun) -> None:
-    progress = load_progress(config)
-    progress[str(lab.number)] = {
-        "when": time.strftime("%Y-%m-%d %H:%M"),
-        "stages": {str(n): s.passed for n, s in checks.stages.items()},
-    }
-    path = _progress_path(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(progress, indent=2))
+    progress_file.save_progress(config, lab.number, {n: s.passed for n, s in checks.stages.items()})
 
 
 def show_header(lab: Lab, progress: dict[str, Any], target: str = "learner") -> None:
@@ -205,13 +189,13 @@ def cmd_reset(lab: Lab) -> int:
 
 
 def cmd_progress() -> int:
-    progress = load_progress(StackConfig())
+    saved_runs = load_progress(StackConfig())
     table = Table(title="Your progress (from your last `make lab-N` runs)")
     table.add_column("lab")
     table.add_column("stages")
     table.add_column("last run")
     for lab in all_labs():
-        saved = progress.get(str(lab.number))
+        saved = saved_runs.get(str(lab.number))
         marks = " ".join(
             ("[green]✓[/]" if saved["stages"].get(str(s.number)) else "[red]✗[/]") if saved else "[dim]·[/]" for s in lab.stages
         )

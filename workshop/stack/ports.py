@@ -52,6 +52,7 @@ def private_config(state_dir: Path, **overrides: object) -> StackConfig:
         "runner_port": free_port(),
         "host_port": free_port(),
         "xray_port": free_port(socket.SOCK_DGRAM),  # the sink listens on UDP and TCP
+        "explorer_port": free_port(),
     }
     return StackConfig(state_dir=state_dir, **{**ports, **overrides})  # type: ignore[arg-type]
 

@@ -88,7 +88,7 @@ def run_service(config: StackConfig, name: str) -> None:
 
 
 def _env_key(service: Service) -> str:
-    return {"emulator": "EMULATOR", "runner": "RUNNER", "function-host": "HOST", "xray-sink": "XRAY"}[service.name]
+    return {"emulator": "EMULATOR", "runner": "RUNNER", "function-host": "HOST", "xray-sink": "XRAY", "explorer": "EXPLORER"}[service.name]
 
 
 def _stop(config: StackConfig, service: Service) -> str:
@@ -193,7 +193,7 @@ def _up(config: StackConfig, say: Callable[[str], None]) -> dict[str, float]:
             timings["provision"] = time.monotonic() - t
             say(f"  {'provisioned':<14} {len(registry['functions'])} functions, {len(registry.get('event_source_mappings', []))} event source mappings from infra/template.yaml ({timings['provision']:.2f} s)")
     timings["total"] = time.monotonic() - t0
-    say(f"stack healthy in {timings['total']:.2f} s: Lambda endpoint {config.host_url}, AWS emulator {config.emulator_url}")
+    say(f"stack healthy in {timings['total']:.2f} s: Lambda endpoint {config.host_url}, AWS emulator {config.emulator_url}, explorer {config.explorer_url}")
     return timings
 
 
@@ -210,7 +210,7 @@ def down(config: StackConfig, say: Callable[[str], None] = print) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop.stack", description="Run the embedded local stack.")
     parser.add_argument("command", choices=["up", "down", "status", "logs", "run-service", "provision"])
-    parser.add_argument("service", nargs="?", help="run-service: emulator, runner, xray-sink or function-host (containers)")
+    parser.add_argument("service", nargs="?", help="run-service: emulator, runner, xray-sink, function-host or explorer (containers)")
     parser.add_argument("-n", "--lines", type=int, default=40, help="lines per log (logs)")
     args = parser.parse_args(argv)
     config = StackConfig()

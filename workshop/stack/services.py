@@ -87,6 +87,15 @@ SERVICES = (
         env=lambda c: {},
         marker="workshop.host.server",
     ),
+    # Reads what the others serve (through workshop.inspect); last, so its first page finds them up.
+    Service(
+        name="explorer",
+        port=lambda c: c.explorer_port,
+        health_path="/health",
+        command=lambda c: [sys.executable, "-m", "workshop.explorer.server"],
+        env=lambda c: {},
+        marker="workshop.explorer.server",
+    ),
 )
 
 
@@ -115,6 +124,7 @@ def service_url(config: StackConfig, service: Service) -> str:
         "runner": config.runner_url,
         "function-host": config.host_url,
         "xray-sink": config.xray_url,
+        "explorer": config.explorer_url,
     }[service.name]
 
 

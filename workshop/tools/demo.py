@@ -6,6 +6,7 @@
    stock released, in that order.
 4. Prints both executions' timelines, where each invocation shows what ran for
    real, what was replayed from the checkpoint log, and the lines it logged.
+5. Ends with the Durable Explorer's URL, where the same executions are a replay grid.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import shlex
 import sys
 import time
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -21,6 +23,7 @@ from rich.console import Console
 
 from workshop import stack
 from workshop.config import StackConfig, boto3_client
+from workshop.explorer import browser_url
 from workshop.inspect import TERMINAL
 from workshop.render.console import show_timeline
 
@@ -89,6 +92,13 @@ def main() -> int:
         "\nExplore: `.venv/bin/workshop list`, `.venv/bin/workshop timeline ARN`, `.venv/bin/workshop --help`.\n"
         + ("The stack keeps running; `make down` stops it." if config.mode != "compose"
            else "The containers keep running; `docker compose down` stops them.")
+    )
+    compensating = results[-1][1]
+    console.print(
+        f"\nThe Durable Explorer (replay grid, callbacks, labs): [bold]{browser_url(config)}[/]\n"
+        f"  the compensating path's grid: {browser_url(config)}execution?{urllib.parse.urlencode({'arn': compensating})}",
+        highlight=False,
+        soft_wrap=True,
     )
     return 0 if ok else 1
 

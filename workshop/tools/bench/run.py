@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-demo", action="store_true", help="skip the fresh clone's `make demo`")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md, docs/benchmarks.json and README.md alone")
     args = parser.parse_args(argv)
-    for key in ("WORKSHOP_STATE_DIR", "WORKSHOP_EMULATOR_PORT", "WORKSHOP_RUNNER_PORT", "WORKSHOP_HOST_PORT", "WORKSHOP_XRAY_PORT"):
+    for key in ("WORKSHOP_STATE_DIR", "WORKSHOP_EMULATOR_PORT", "WORKSHOP_RUNNER_PORT", "WORKSHOP_HOST_PORT", "WORKSHOP_XRAY_PORT", "WORKSHOP_EXPLORER_PORT"):
         os.environ.pop(key, None)  # the private stack's config is passed explicitly
     report = Report()
     bench_started = time.perf_counter()
