@@ -24,11 +24,23 @@ from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestR
 from workshop.host import replay_plugin, replay_recorder
 
 
+def forget_plugins_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset DURABLE_EXECUTION_PLUGINS for this test, and have it restored after, whatever install() sets.
+
+    monkeypatch.delenv of an unset variable records nothing to undo, so a value
+    install() set would leak into every later test of this process (a handler
+    decorated there would look for the recorder). setenv first records the
+    original state.
+    """
+    monkeypatch.setenv(replay_recorder.PLUGINS_VARIABLE, "unset-by-the-test")
+    monkeypatch.delenv(replay_recorder.PLUGINS_VARIABLE)
+
+
 @pytest.fixture()
 def records(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """install() with a sink that keeps the records; sys.path, the variable and the sink restored after."""
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.delenv(replay_recorder.PLUGINS_VARIABLE, raising=False)
+    forget_plugins_variable(monkeypatch)
     monkeypatch.setattr(replay_recorder, "_sink", None)
     kept: list[dict[str, Any]] = []
     assert replay_recorder.install(lambda message: kept.append(message["replay"]))
@@ -91,7 +103,7 @@ def test_install_stands_back_when_the_sdk_would_reject_the_name(
     """A named plugin the SDK cannot load fails the decorator, so the user's handler: install must not name it."""
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setattr(replay_recorder, "_sink", None)
-    monkeypatch.delenv(replay_recorder.PLUGINS_VARIABLE, raising=False)
+    forget_plugins_variable(monkeypatch)
     if problem == "missing":
         monkeypatch.setattr(replay_recorder, "PLUGIN_DIST", tmp_path / "nothing-here")
     else:
@@ -169,7 +181,7 @@ def test_records_are_bounded(records, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_failing_sink_does_not_fail_the_execution(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.delenv(replay_recorder.PLUGINS_VARIABLE, raising=False)
+    forget_plugins_variable(monkeypatch)
     monkeypatch.setattr(replay_recorder, "_sink", None)
     monkeypatch.setattr(sys, "__stderr__", sys.stderr)
 
