@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from workshop.labs.model import Stage
+from workshop.labs.model import Pitfall, Stage
 
 GOAL = (
     "Make the order saga's X-Ray traces tell the truth in a durable function: one clean "
@@ -51,6 +51,20 @@ STAGES = [
         "Code outside a step runs again in every invocation. Call screen_order inside a step: "
         "context.step(lambda step: screen_order(order), name=\"screen-order\"). A completed step "
         "is replayed from its checkpoint, so its subsegment is recorded once.",
+    ),
+]
+
+# tracer.put_annotation in the handler body fails the execution, so stage 1 fails too: its hint
+# (move capture_lambda_handler above @durable_execution) would name what the learner already did.
+PITFALLS = [
+    Pitfall(
+        "FacadeSegment",
+        "This is the facade-segment pitfall, not stage 1's: tracer.put_annotation (or "
+        "put_metadata) in the handler body runs on the SDK's worker thread, where X-Ray holds only "
+        "Lambda's facade segment, and annotating it raises FacadeSegmentMutationException, which "
+        "fails the whole execution. Remove it from the body and annotate outside the SDK: a "
+        "decorator between @tracer.capture_lambda_handler and @durable_execution, e.g. `from "
+        "order_saga import annotate_execution` (services/_shared/observability.py: a few lines).",
     ),
 ]
 
