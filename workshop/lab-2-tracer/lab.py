@@ -119,4 +119,6 @@ def show_signal(console: Any, run: Any) -> None:
         "(The function host puts execution_arn on its own function segment too, so `workshop traces` can group "
         "any handler's invocations; the column shows the annotation your code puts on ## lambda_handler.)"
     )
-    console.print(f"The trees themselves: .venv/bin/workshop traces --execution {shlex.quote(run.arn)}")
+    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+
+    console.print("The trees themselves: " + stack_command(f".venv/bin/workshop traces --execution {shlex.quote(run.arn)}"))
