@@ -17,7 +17,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,6 @@ class InProcess:
     clock: InvocationClock | None = None
     step_s: float = FUNCTION_TIMEOUT_S
     handler_file: Path | None = None
-    _stuck: list[str] = field(default_factory=list)
 
     def lines_since(self, first: int) -> list[list[str]]:
         """The lines of each invocation from invocation number `first` (0-based) on."""
