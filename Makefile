@@ -29,7 +29,7 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 	SAM_CLI_TELEMETRY=0
 
 .DEFAULT_GOAL := help
-.PHONY: help doctor wheelhouse env up down status logs demo explorer screenshots test test-unit clean measure bench repeat progress validate test-compose deploy destroy
+.PHONY: help doctor wheelhouse env up down status logs demo explorer screenshots test test-unit clean measure bench repeat progress next watch validate test-compose deploy destroy
 
 # Each target's `## ` text, with @LABS@ replaced by the lab numbers from workshop/labs/manifest.py,
 # the one list of the labs (stdlib only: it runs with $(PYTHON) before any environment exists).
@@ -113,7 +113,7 @@ bench: env ## benchmarks on a private stack (~4 min): table in docs/BENCHMARKS.m
 repeat: env ## live tests (TEST=...) RUNS times in a row (default: ingest reliability, 20); LOAD=1 keeps every core busy
 	@$(PY) -m workshop.tools.repeat --runs $(or $(RUNS),20) $(if $(filter 1,$(LOAD)),--load) $(TEST)
 
-lab-%-hint: env ## the hint for your first failing stage of lab N
+lab-%-hint: env ## advice for your first failing stage of lab N (the stage's hint, or what your last run's failure needs)
 	@$(PY) -m workshop.labs hint $*
 
 lab-%-solution: env ## the diff from your handler.py to lab N's solution
@@ -122,11 +122,21 @@ lab-%-solution: env ## the diff from your handler.py to lab N's solution
 lab-%-reset: env ## restore lab N's starter (your file is kept as handler.py.bak-<time>)
 	@$(PY) -m workshop.labs reset $*
 
+lab-%-watch: env ## run lab N again each time you save its handler.py (Ctrl-C stops)
+	@$(PY) -m workshop.labs watch $*
+
+# LAB_TARGET=solution (or starter) runs that folder's handler instead of yours, as the lab READMEs say
 lab-%: env ## run lab N (@LABS@): its goal, a live run, what to look at, every stage's check
 	@$(PY) -m workshop.labs run $*
 
-progress: env ## every lab and stage, from your last runs
+progress: env ## every lab and stage: the best result of your runs, your last run, and what to run next
 	@$(PY) -m workshop.labs progress
+
+next: env ## run the first lab with a stage that has not passed yet
+	@$(PY) -m workshop.labs next
+
+watch: env ## run the lab you are on again each time you save its handler.py (Ctrl-C stops)
+	@$(PY) -m workshop.labs watch
 
 $(SAM_VENV)/.installed: requirements/sam.txt
 	@echo "creating $(SAM_VENV) (AWS SAM CLI, pinned; its boto3 pin clashes with the durable SDK's)..."

@@ -166,13 +166,16 @@ def _update_or_create(config: Any, change: Callable[[Registry], None]) -> None:
         _replace(path, registry)
 
 
-def register_copy(config: Any, name: str, code_dir: str, base_function: str, env_overrides: dict[str, str | None]) -> None:
+def register_copy(
+    config: Any, name: str, code_dir: str, base_function: str, env_overrides: dict[str, str | None], timeout_s: int | None = None
+) -> None:
     """Add (or refresh) `name`: a copy of a provisioned function running other code (a lab's handler).
 
     It copies the base function's settings (tables, timeouts, durable config)
     and adds services/ to its import path. It belongs to no stack, so `make up`
     keeps it; the lab runner registers it again before every run all the same
-    (the base function's settings may have changed).
+    (the base function's settings may have changed). `timeout_s` replaces
+    the base function's timeout (the lab tests' short deadlines, WORKSHOP_LAB_STEP_TIMEOUT_S).
     """
     from workshop.config import REPO_ROOT
 
@@ -197,6 +200,8 @@ def register_copy(config: Any, name: str, code_dir: str, base_function: str, env
             "environment": environment,
             "log_group": f"/aws/lambda/{name}",
         }
+        if timeout_s is not None:
+            registry["functions"][name]["timeout"] = timeout_s
 
     update(config, add)
 

@@ -268,11 +268,11 @@ def test_labs_read_the_progress_file_make_progress_reads(tmp_path: Path) -> None
     from workshop.explorer.backend import StackBackend
     from workshop.inspect import Services
     from workshop.labs.model import find_lab
-    from workshop.labs.progress import save_progress
+    from workshop.labs.progress import record_run
 
     config = StackConfig(state_dir=tmp_path)
     lab = find_lab(1)
-    save_progress(config, 1, {stage.number: stage.number == 1 for stage in lab.stages})
+    record_run(config, 1, {stage.number: stage.number == 1 for stage in lab.stages})
     labs = StackBackend(Services(config=config)).labs()
     first = next(entry for entry in labs if entry["number"] == 1)
     assert [s["passed"] for s in first["stages"]] == [s.number == 1 for s in lab.stages]

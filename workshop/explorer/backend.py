@@ -25,7 +25,7 @@ from workshop.inspect.metrics import aggregate
 from workshop.inspect.timeline import Timeline
 from workshop.inspect.traces import build_traces, fetch_segments
 from workshop.labs.model import all_labs
-from workshop.labs.progress import load_progress
+from workshop.labs.progress import read_progress
 
 STATUSES = ("RUNNING", *sorted(TERMINAL))
 
@@ -200,17 +200,19 @@ class StackBackend:
         return approval_requests.list_requests(self.services)
 
     def labs(self) -> list[dict[str, Any]]:
-        """Each lab, its stages with the last result, and the hint for the first stage not passed."""
-        saved = load_progress(self.config)
+        """Each lab, its stages with the last result (and the best), and the hint for the first stage not passed."""
+        progress = {lab.number: lab for lab in read_progress(self.config)}
         out = []
         for lab in all_labs():
-            run = saved.get(str(lab.number)) or {}
-            results = run.get("stages") or {}
-            stages = [{"number": s.number, "title": s.title, "passed": results.get(str(s.number))} for s in lab.stages]
-            first = next((s for s in lab.stages if run and not results.get(str(s.number))), None)
+            seen = progress.get(lab.number)
+            last = {s.number: s.last for s in seen.stages} if seen else {}
+            best = {s.number: s.best for s in seen.stages} if seen else {}
+            stages = [{"number": s.number, "title": s.title, "passed": last.get(s.number), "best": best.get(s.number, False)} for s in lab.stages]
+            unpassed = seen.first_unpassed if seen and seen.last_run else None
+            first = next((s for s in lab.stages if unpassed and s.number == unpassed.number), None)
             out.append(
                 {
-                    "number": lab.number, "title": lab.title, "goal": lab.goal, "when": run.get("when"), "stages": stages,
+                    "number": lab.number, "title": lab.title, "goal": lab.goal, "when": seen.last_run if seen else None, "stages": stages,
                     "next": {"number": first.number, "title": first.title, "hint": first.hint} if first else None,
                 }
             )  # fmt: skip

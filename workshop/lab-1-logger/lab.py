@@ -68,4 +68,6 @@ def show_signal(console: Any, run: Any) -> None:
         counts = [sum(1 for r in records if r.get("message") == m) for m in BUSINESS_MESSAGES]
         table.add_row(str(number), *(str(c) for c in counts), str(len(records)))
     console.print(table)
-    console.print(f"Read them yourself: .venv/bin/workshop logs {run.function or 'lab-1-logger'} --execution {shlex.quote(run.arn)}")
+    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+
+    console.print("Read them yourself: " + stack_command(f".venv/bin/workshop logs {run.function or 'lab-1-logger'} --execution {shlex.quote(run.arn)}"))

@@ -28,11 +28,14 @@ def screen_order(order: Order) -> dict[str, Any]:
     return {"risk_score": score, "decision": "review" if score >= 80 else "accept"}
 
 
+# TODO (Part 1): one `## lambda_handler` per invocation, and a suspension is not a fault: which decorator wraps which?
 @durable_execution
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    # TODO (Part 2): the execution ARN on every invocation (not tracer.put_annotation in this body: README, Part 2).
     order = parse_order(event)
 
+    # TODO (Part 3): a traced business call once per execution, not once per replay.
     screening = screen_order(order)
 
     outcome = run_saga(context, order)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from workshop.labs.model import Stage
+from workshop.labs.model import Pitfall, Stage
 
 GOAL = (
     "Make the order saga's X-Ray traces tell the truth in a durable function: one clean "
@@ -51,6 +51,20 @@ STAGES = [
         "Code outside a step runs again in every invocation. Call screen_order inside a step: "
         "context.step(lambda step: screen_order(order), name=\"screen-order\"). A completed step "
         "is replayed from its checkpoint, so its subsegment is recorded once.",
+    ),
+]
+
+# tracer.put_annotation in the handler body fails the execution, so stage 1 fails too: its hint
+# (move capture_lambda_handler above @durable_execution) would name what the learner already did.
+PITFALLS = [
+    Pitfall(
+        "FacadeSegment",
+        "This is the facade-segment pitfall, not stage 1's: tracer.put_annotation (or "
+        "put_metadata) in the handler body runs on the SDK's worker thread, where X-Ray holds only "
+        "Lambda's facade segment, and annotating it raises FacadeSegmentMutationException, which "
+        "fails the whole execution. Remove it from the body and annotate outside the SDK: a "
+        "decorator between @tracer.capture_lambda_handler and @durable_execution, e.g. `from "
+        "order_saga import annotate_execution` (services/_shared/observability.py: a few lines).",
     ),
 ]
 
@@ -105,4 +119,6 @@ def show_signal(console: Any, run: Any) -> None:
         "(The function host puts execution_arn on its own function segment too, so `workshop traces` can group "
         "any handler's invocations; the column shows the annotation your code puts on ## lambda_handler.)"
     )
-    console.print(f"The trees themselves: .venv/bin/workshop traces --execution {shlex.quote(run.arn)}")
+    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+
+    console.print("The trees themselves: " + stack_command(f".venv/bin/workshop traces --execution {shlex.quote(run.arn)}"))

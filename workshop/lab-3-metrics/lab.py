@@ -72,4 +72,6 @@ def show_signal(console: Any, run: Any) -> None:
             table.add_row(str(number), f"{directive['Namespace']} {dims}", ", ".join(names))
     console.print(table)
     console.print("totals for this execution: " + (", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "none"))
-    console.print(f"Sum them yourself: .venv/bin/workshop metrics --execution {shlex.quote(run.arn)}")
+    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+
+    console.print("Sum them yourself: " + stack_command(f".venv/bin/workshop metrics --execution {shlex.quote(run.arn)}"))

@@ -24,6 +24,7 @@ from ingest import Accepted, LedgerRecord, idempotency, logger, metrics
 from ingest import handler as service
 
 
+# TODO (Part 1): a model validates every body before any step.
 def to_record(body: dict[str, Any]) -> LedgerRecord:
     """The fields the ledger needs, taken from the body as they come."""
     # model_construct builds the model without validating anything: the producer is trusted.
@@ -45,6 +46,7 @@ def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, 
     idempotency.config.register_lambda_context(context.lambda_context)
 
     outcomes: list[str] = []
+    # TODO (Part 2): Powertools Parser parses the SQS envelope.
     for message in event["Records"]:
         body = json.loads(message["body"])
         record = to_record(body)
@@ -55,4 +57,5 @@ def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, 
     # Past this point nothing suspends: this runs in exactly one invocation per execution.
     service.record_metrics(outcomes)
     context.logger.info("Batch ingested", extra={"messages": len(outcomes)})
+    # TODO (Part 3): hand back only the malformed messages.
     return {"batchItemFailures": []}

@@ -102,4 +102,6 @@ def show_signal(console: Any, run: Any) -> None:
             rejection["reason"]["S"] if rejection else "-",
         )
     console.print(table)
-    console.print(f"Read the log lines yourself: .venv/bin/workshop logs {run.function or 'lab-5-parser'} --execution {shlex.quote(run.arn)}")
+    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+
+    console.print("Read the log lines yourself: " + stack_command(f".venv/bin/workshop logs {run.function or 'lab-5-parser'} --execution {shlex.quote(run.arn)}"))

@@ -101,4 +101,6 @@ def show_signal(console: Any, run: Any) -> None:
     for place, text in live_places(config, run).items():
         table.add_row(place, "[red]yes: leaked[/]" if secret in text else "[green]no[/]")
     console.print(table)
-    console.print(f"Look yourself: .venv/bin/workshop timeline {shlex.quote(run.arn)}  ·  .venv/bin/workshop traces --execution {shlex.quote(run.arn)}")
+    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+
+    console.print("Look yourself: " + stack_command(f".venv/bin/workshop timeline {shlex.quote(run.arn)}") + "  ·  " + stack_command(f".venv/bin/workshop traces --execution {shlex.quote(run.arn)}"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -12,7 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workshop.config import REPO_ROOT, StackConfig, stack_env
+from workshop.labs.deadlines import deadlines
 from workshop.labs.model import Lab
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One failed check: its text, and what report_plugin.py said of it."""
+
+    text: str
+    where: str = ""  # "in-process" or "on the stack"
+    kind: str = "check"  # import, stuck, setup, execution, check
+    execution: str = ""  # how the run it read ended, when not as the lab expects
 
 
 @dataclass
@@ -21,6 +34,12 @@ class StageResult:
     passed: bool
     tests: int = 0
     failures: list[str] = field(default_factory=list)  # the first lines of each failure: expected / seen
+    problems: list[Problem] = field(default_factory=list)  # the same failures, with where and what kind
+
+    def add(self, problem: Problem) -> None:
+        self.passed = False
+        self.failures.append(problem.text)
+        self.problems.append(problem)
 
 
 @dataclass
@@ -38,10 +57,18 @@ class CheckRun:
         return next((self.stages[n] for n in sorted(self.stages) if not self.stages[n].passed), None)
 
 
-def _failure_text(element: ET.Element) -> str:
-    """The learner-facing part of a failure: the assertion message, not pytest's introspection."""
-    text = element.get("message") or element.text or ""
-    text = text.removeprefix("AssertionError: ").removeprefix("Failed: ")
+def _failure_text(element: ET.Element, whole: str | None = None) -> str:
+    """The learner-facing part of a failure: the assertion message, not pytest's introspection.
+
+    `whole`: the exception's text as report_plugin.py recorded it (JUnit's own
+    message attribute is shortened); else that attribute, else the element's text.
+    """
+    text = whole or element.get("message") or element.text or ""
+    setup = re.match(r'^failed on (?:setup|teardown) with "(.*)"$', text, re.DOTALL)
+    if setup:
+        text = setup[1]
+    for prefix in ("AssertionError: ", "Failed: ", "StuckError: ", "workshop.labs.deadlines.StuckError: "):
+        text = text.removeprefix(prefix)
     lines = []
     for line in text.splitlines():
         if line.startswith("assert ") or line.startswith("+  ") or line.startswith("  +"):
@@ -53,14 +80,18 @@ def _failure_text(element: ET.Element) -> str:
 
 
 LIVE_EXECUTION_ENV = "LAB_LIVE_EXECUTION"  # read by the live_run fixture (workshop.labs.pytest_plugin)
-CHECKS_DEADLINE_S = 600.0  # far above any lab's checks (under 10 s warm); a hung check is named, not waited on forever
+# pytest's own options for the checks: the plugin that labels each failure, and no cut assertion text
+PYTEST_OPTIONS = ("-p", "workshop.labs.report_plugin", "-o", "truncation_limit_lines=0", "-o", "truncation_limit_chars=0")
 
 
 class PendingChecks:
     """A lab's stage checks running in a pytest subprocess; result() waits for them and reads the report.
 
     Output goes to files, not pipes, so checks that print a lot never stall
-    while make lab-N is still busy with the live run they overlap.
+    while make lab-N is still busy with the live run they overlap. The
+    subprocess leads a process group of its own: a deadline or make lab-N's
+    end stops it and anything it started, by that group's id, and a Ctrl-C
+    in the terminal reaches make lab-N alone, which then stops it.
     """
 
     def __init__(self, lab: Lab, target: str, config: StackConfig, live_execution: str | None) -> None:
@@ -74,19 +105,20 @@ class PendingChecks:
         self._output = open(Path(self._tmp.name) / "output.txt", "w+", encoding="utf-8")  # noqa: SIM115 - closed in result()
         self._started = time.monotonic()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "pytest", str(lab.path / "checks"), "-q", "-p", "no:cacheprovider",
+            [sys.executable, "-m", "pytest", str(lab.path / "checks"), "-q", "-p", "no:cacheprovider", *PYTEST_OPTIONS,
              "-o", "junit_family=xunit1", f"--junitxml={self._report}", "-W", "ignore::DeprecationWarning"],
-            cwd=REPO_ROOT, env=env, stdout=self._output, stderr=subprocess.STDOUT, text=True,
+            cwd=REPO_ROOT, env=env, stdout=self._output, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )  # fmt: skip
 
-    def result(self, deadline_s: float = CHECKS_DEADLINE_S) -> CheckRun:
+    def result(self, deadline_s: float | None = None) -> CheckRun:
+        """The checks' results; past the lab's checks deadline they are stopped and every stage says so."""
+        deadline_s = deadlines(self.lab).checks_s if deadline_s is None else deadline_s
         try:
             try:
-                self._process.wait(timeout=deadline_s)
+                self._process.wait(timeout=max(0.0, self._started + deadline_s - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self._process.kill()  # by the pid we started
-                self._process.wait()
-                raise SystemExit(f"the checks of lab {self.lab.number} did not end within {deadline_s:.0f} s; stopped them") from None
+                self._kill()
+                return self._stopped(deadline_s)
             seconds = time.monotonic() - self._started
             self._output.seek(0)
             output = self._output.read()
@@ -99,12 +131,29 @@ class PendingChecks:
 
 
     def stop(self) -> None:
-        """Not waited for after all (make lab-N interrupted): stop the subprocess by its pid."""
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
+        """Not waited for after all (make lab-N interrupted): stop the subprocess and its group."""
+        self._kill()
         self._output.close()
         self._tmp.cleanup()
+
+    def _kill(self) -> None:
+        """The subprocess's process group (its pid is the group's id: start_new_session), then the reap."""
+        if self._process.poll() is None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._process.wait()
+
+    def _stopped(self, deadline_s: float) -> CheckRun:
+        """Checks stopped at their deadline: each stage failed with that cause (a check that hung, not a verdict)."""
+        text = (f"the stage checks did not end within {deadline_s:.0f} s and were stopped: a run they waited on "
+                "never ended (a step that does not return?)")  # fmt: skip
+        stages = {n: StageResult(number=n, passed=False) for n in self.lab.stage_files()}
+        for stage in stages.values():
+            stage.add(Problem(text=text, kind="stuck"))
+        self._output.seek(0)
+        return CheckRun(target=self.target, stages=stages, seconds=time.monotonic() - self._started, output=self._output.read())
 
 
 def start_checks(lab: Lab, target: str, config: StackConfig | None = None, live_execution: str | None = None) -> PendingChecks:
@@ -133,17 +182,14 @@ def _stages(lab: Lab, report: Path) -> dict[int, StageResult]:
             continue
         stage = stages[number]
         stage.tests += 1
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        if problem is not None:
-            stage.passed = False
-            stage.failures.append(_failure_text(problem))
-        elif case.find("skipped") is not None:
-            stage.passed = False  # a skipped check proves nothing
-            stage.failures.append("skipped: " + _failure_text(case.find("skipped")))
+        properties = {p.get("name"): p.get("value") or "" for p in case.iter("property")}
+        found = [e for e in (case.find("failure"), case.find("error")) if e is not None]
+        for problem in found[:1]:
+            text = _failure_text(problem, properties.get("message"))
+            stage.add(Problem(text, properties.get("where", ""), properties.get("kind", "check"), properties.get("execution", "")))
+        if not found and case.find("skipped") is not None:  # a skipped check proves nothing
+            stage.add(Problem("skipped: " + _failure_text(case.find("skipped"))))
     for stage in stages.values():
         if stage.tests == 0:
-            stage.passed = False
-            stage.failures.append("no check ran for this stage")
+            stage.add(Problem("no check ran for this stage"))
     return stages

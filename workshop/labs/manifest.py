@@ -17,15 +17,21 @@ stages reach everything else through `Lab.stages`, never copied here.
 
 Standard library only, and no import of the rest of the workshop: `make help`
 runs this module with the system Python before any virtual environment exists.
+
+`WORKSHOP_LABS_DIR` names another folder holding the lab folders (copies of
+them): the workshop's own tests run the lab commands on such a copy, so a test
+that deletes or breaks a learner's handler.py never touches the repository's.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-LABS_DIR = Path(__file__).resolve().parent.parent  # workshop/: the lab folders sit beside labs/
+# workshop/: the lab folders sit beside labs/ (WORKSHOP_LABS_DIR: a copy of them, for tests)
+LABS_DIR = Path(os.environ.get("WORKSHOP_LABS_DIR") or Path(__file__).resolve().parent.parent).resolve()
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,20 @@ class Stage:
     hint: str
 
 
+@dataclass(frozen=True)
+class Pitfall:
+    """A known wrong turn: when a failure's text contains `seen`, `advice` is shown instead of the stage's hint.
+
+    A lab's stages fail in order of the story, but a pitfall can make an
+    earlier stage fail for a later stage's reason (lab 2: put_annotation in the
+    handler body fails the whole execution, so stage 1 fails too); its hint
+    would then send the learner back to what they already did.
+    """
+
+    seen: str
+    advice: str
+
+
 @dataclass
 class Lab:
     number: int
@@ -46,6 +60,7 @@ class Lab:
     # payload of their own), so make lab-N's run can be the one they check; see run_checks
     checks_read_the_live_run: bool = False
     module: ModuleType | None = None
+    pitfalls: list[Pitfall] = field(default_factory=list)  # lab.py's PITFALLS
 
     @property
     def function_name(self) -> str:
@@ -124,6 +139,7 @@ def _load(entry: LabEntry) -> Lab:
         env_overrides=dict(getattr(meta, "ENV_OVERRIDES", {})),
         checks_read_the_live_run=bool(getattr(meta, "CHECKS_READ_THE_LIVE_RUN", False)),
         module=meta,
+        pitfalls=list(getattr(meta, "PITFALLS", [])),
     )
 
 

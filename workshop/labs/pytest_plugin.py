@@ -29,6 +29,8 @@ from workshop.labs.harness import live
 from workshop.labs.harness.in_process import set_environment
 from workshop.labs.harness.saga import run_saga
 from workshop.labs.model import Lab, current_target, load_lab
+from workshop.labs.preflight import describe
+from workshop.labs.report_plugin import IMPORT_MARK, UNEXPECTED
 from workshop.labs.run import ExecutionRun
 
 
@@ -63,15 +65,30 @@ def lab_handler(lab: Lab, target: str) -> ModuleType:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # the learner's file does not import: say so plainly
-        pytest.fail(f"{path.relative_to(lab.path.parent.parent)} does not import: {type(exc).__name__}: {exc}", pytrace=False)
+    except Exception as exc:  # the learner's file does not import: say so plainly, with its line
+        problem = describe(exc, path)
+        where = f" at line {problem.line}" if problem.line else ""
+        pytest.fail(f"{path.name} {IMPORT_MARK} {problem.kind}{where}: {problem.message}", pytrace=False)
     return module
+
+
+def _expect_end(fixture: str, lab: Lab, run: ExecutionRun) -> ExecutionRun:
+    """Note a run that ended other than the lab expects: its checks' failures get advice for that (report_plugin)."""
+    expected = getattr(lab.module, "EXPECTED_STATUS", "SUCCEEDED")
+    if run.status != expected:
+        error = run.error
+        if isinstance(error, dict):
+            text = f"{error.get('ErrorType', '')}: {error.get('ErrorMessage', '')}"
+        else:
+            text = f"{getattr(error, 'type', '') or ''}: {getattr(error, 'message', '') or ''}" if error else ""
+        UNEXPECTED[fixture] = f"{run.status}" + (f" ({text.strip(': ')})" if text.strip(": ") else "")
+    return run
 
 
 @pytest.fixture(scope="session")
 def in_process_run(lab: Lab, lab_handler: ModuleType) -> ExecutionRun:
     """One execution of the lab's payload through the order saga in-process (harness/saga.py)."""
-    return run_saga(lab_handler.lambda_handler, lab.payload)
+    return _expect_end("in_process_run", lab, run_saga(lab_handler.lambda_handler, lab.payload))
 
 
 @pytest.fixture(scope="session")
@@ -80,4 +97,4 @@ def live_run(lab: Lab, target: str) -> ExecutionRun:
 
     Under make lab-N, the execution that command just ran (LAB_LIVE_EXECUTION), read back.
     """
-    return live.live_run(lab, target)
+    return _expect_end("live_run", lab, live.live_run(lab, target))

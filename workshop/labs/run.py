@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.inspect import TERMINAL
+from workshop.labs.deadlines import StuckError, timed_out_text, unfinished_step
 
 _FRAMING = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "INIT_START", "EXTENSION")
 
@@ -79,20 +80,35 @@ def start_live(config: Any, function: str, payload: dict[str, Any]) -> str:
 
 
 def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0) -> ExecutionRun:
-    """An execution already started on the stack: wait for its end, read back each invocation's lines."""
+    """An execution already started on the stack: wait for its end, read back each invocation's lines.
+
+    Never a bare "still RUNNING": an invocation the function host stopped at
+    the function's timeout (`Sandbox.Timedout`) ends the wait at once, and so
+    does the deadline; either way the execution is stopped on the stack (no
+    more retried invocations spinning a worker) and the StuckError says which
+    step did not return, in which invocations.
+    """
     from workshop.inspect import Services, invocation_logs
     from workshop.config import boto3_client
 
     lam = boto3_client("lambda", config)
+    services = Services(config=config)
     deadline = time.monotonic() + deadline_s
+    next_look = 0.0
     while True:
         detail = lam.get_durable_execution(DurableExecutionArn=arn, IncludeExecutionData=True)
-        if detail["Status"] in TERMINAL:
+        terminal = detail["Status"] in TERMINAL
+        now = time.monotonic()
+        if terminal or now >= next_look:  # the invocation index, twice a second: a timeout ends the wait
+            next_look = now + 0.5
+            timed_out = _timed_out(services.invocations(execution_arn=arn))
+            if timed_out:
+                raise StuckError(_stuck(lam, arn, function, config, timed_out, terminal))
+        if terminal:
             break
-        if time.monotonic() > deadline:
-            raise AssertionError(f"execution {arn} still {detail['Status']} after {deadline_s:.0f} s")
+        if now > deadline:
+            raise StuckError(_stuck(lam, arn, function, config, [], False, deadline_s, detail["Status"]))
         time.sleep(0.1)
-    services = Services(config=config)
     entries = services.invocations(execution_arn=arn)
     by_request, problems = invocation_logs(services, entries)
     if problems:
@@ -103,3 +119,40 @@ def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0) -
     ]
     result = json.loads(detail["Result"]) if detail.get("Result") else None
     return ExecutionRun(arn=arn, status=detail["Status"], result=result, error=detail.get("Error"), invocations=invocations, function=function)
+
+
+def _timed_out(entries: list[dict[str, Any]]) -> list[int]:
+    """1-based numbers of the invocations the function host stopped at the function's timeout."""
+    ordered = sorted(entries, key=lambda e: e["start"])
+    return [n for n, entry in enumerate(ordered, start=1) if entry.get("error_type") == "Sandbox.Timedout"]
+
+
+def _stuck(lam: Any, arn: str, function: str, config: Any, timed_out: list[int], terminal: bool,
+           deadline_s: float = 0.0, status: str = "") -> str:  # fmt: skip
+    """The cause of a stuck live run, after stopping the execution (so nothing keeps retrying it)."""
+    try:
+        events = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
+    except Exception:  # noqa: BLE001 - naming the step is a help; the timeout is the fact
+        events = []
+    step = unfinished_step(events)
+    if not terminal:
+        try:
+            lam.stop_durable_execution(DurableExecutionArn=arn, Error={"ErrorType": "LabDeadline", "ErrorMessage": "stopped by make lab-N"})
+        except Exception:  # noqa: BLE001 - it may have ended meanwhile
+            pass
+    if timed_out:
+        timeout_s = float(_function_setting(config, function, "timeout", 3))
+        cause = timed_out_text(step, timeout_s, timed_out)
+    else:
+        where = f"step `{step}` had not returned" if step else "it was waiting"
+        cause = f"the execution was still {status} after {deadline_s:.0f} s ({where})"
+    return f"{cause} (the execution is stopped)"
+
+
+def _function_setting(config: Any, function: str, key: str, default: Any) -> Any:
+    from workshop import registry
+
+    try:
+        return registry.load(config)["functions"][function].get(key, default)
+    except Exception:  # noqa: BLE001 - only for the message
+        return default

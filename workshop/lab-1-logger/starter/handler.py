@@ -17,12 +17,16 @@ from aws_lambda_powertools import Logger
 
 from order_saga import metrics, parse_order, run_saga
 
+# TODO (Part 1): structured JSON with the Lambda context: name the service, and let the Logger
+# see Lambda's context object.
 logger = Logger()
 
 
 @metrics.log_metrics
 @durable_execution
 def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    # TODO (Part 2): once per execution, not once per invocation: this body runs again after every suspension.
+    # TODO (Part 3): one key for the whole execution, on every line.
     order = parse_order(event)
     logger.info("Order received", extra={"order_id": order.order_id, "items": len(order.items)})
 

@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from order_saga import parse_order, run_saga
 
+# TODO (Part 1): namespace and dimensions.
 metrics = Metrics(namespace="OrderSaga")
 
 
@@ -25,8 +26,10 @@ metrics = Metrics(namespace="OrderSaga")
 @durable_execution
 def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
     order = parse_order(event)
+    # TODO (Part 2): OrderPlaced once per execution.
     metrics.add_metric(name="OrderPlaced", unit=MetricUnit.Count, value=1)
 
+    # TODO (Part 3): the outcome once, when the execution finishes.
     status = "Pending"
     try:
         outcome = run_saga(context, order)

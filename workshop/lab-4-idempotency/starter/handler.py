@@ -26,11 +26,13 @@ class RecordRejected(Exception):
     """A message whose body is not a valid record."""
 
 
+# TODO (Part 1): a record delivered twice writes once.
 def post_entry(entry: dict[str, Any]) -> dict[str, Any]:
     """Runs inside the "post:<record_id>" step: one ledger write (it adds 1 to `writes`)."""
     return ledger.post(entry)
 
 
+# TODO (Part 2): replay-safe, and where the decorator goes.
 @metrics.log_metrics
 @logger.inject_lambda_context
 @durable_execution
@@ -42,6 +44,7 @@ def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, 
     outcomes: list[str] = []
     for message in batch.messages:
         if isinstance(message, Rejected):
+            # TODO (Part 3): partial batch failures: hand back only this message, not the batch.
             # Fail the batch: SQS will deliver it again.
             raise RecordRejected(f"message {message.message_id}: {message.reason}")
         outcomes.append(ingest(context, message, post_function=post_entry))

@@ -36,6 +36,7 @@ from approval_wait import (  # the service's public names (approval_wait.__all__
 
 
 @tracer.capture_method
+# TODO (Part 1): Powertools Parameters with caching.
 def read_policy() -> dict[str, Any]:
     """The approval policy: threshold and wait durations (SSM), notification token (Secrets Manager)."""
     ssm = clients.client("ssm")  # a boto3 client (the checks swap in fakes)
@@ -69,6 +70,7 @@ def ask(context: DurableContext, expense: Expense, stage: str, config: dict[str,
             "currency": expense.currency,
             "description": expense.description,
         }
+        # TODO (Part 3): the secret never leaves the step that uses it.
         signature = notification.sign(request, token=config["token"])
         approvals.record_waiting(
             request_id=expense.request_id,
@@ -134,6 +136,7 @@ def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, 
     expense = parse_expense(event)
     context.logger.info("Expense received", extra={"request_id": expense.request_id, "amount": expense.amount_text()})
 
+    # TODO (Part 2): read the threshold inside the steps that use it.
     config = read_policy()  # the policy, read as the request comes in
     threshold = Decimal(config["threshold"])
     if expense.amount <= threshold:

@@ -59,6 +59,7 @@ class ApprovalWait:
 
     def __init__(self, run: InProcess, token: str, threshold_param: str, timeouts_param: str) -> None:
         self.fake, self.runner, self.lines = run.fake, run.runner, run.lines
+        self._run = run
         self.token = token
         self.threshold_param, self.timeouts_param = threshold_param, timeouts_param
 
@@ -83,7 +84,7 @@ class ApprovalWait:
 
     def wait_for_callback(self, arn: str, name: str = "approval") -> str:
         """The callback's id, once the invocation that created it has suspended."""
-        callback_id = self.runner.wait_for_callback(arn, name=name, timeout=DEADLINE)
+        callback_id = self._run.wait_for_callback(arn, name, DEADLINE)
         wait_until_suspended(self.runner, arn, DEADLINE)
         return callback_id
 
@@ -98,7 +99,7 @@ class ApprovalWait:
         )
 
     def finish(self, arn: str) -> Finished:
-        outcome = self.runner.wait_for_result(arn, timeout=DEADLINE)
+        outcome = self._run.wait_for_result(arn, DEADLINE)
         history = self.runner.get_execution_history(arn, include_execution_data=True)
         events = [event.to_dict() if hasattr(event, "to_dict") else {"repr": repr(event)} for event in history.events]
         operations = list(outcome.operations)

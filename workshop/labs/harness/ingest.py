@@ -12,6 +12,7 @@ maxReceiveCount, then goes to the DLQ.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -78,6 +79,7 @@ Mapping.register(_AsLambdaSendsIt)  # what pydantic accepts as a dict
 
 
 def as_lambda_invokes(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    @functools.wraps(handler)  # keeps the handler's module: the harness names the learner's file from it
     def invoke(event: Any, context: Any) -> Any:
         return handler(_AsLambdaSendsIt.of(event), context)
 
@@ -140,6 +142,7 @@ class IngestQueue:
 
     def __init__(self, handler: Callable[[Any, Any], Any], run: InProcess) -> None:
         self.handler, self.fake, self.runner, self.sink = handler, run.fake, run.runner, run.lines
+        self._run = run
         self._warnings = run.warnings
 
     def warnings(self) -> list[str]:
@@ -149,7 +152,7 @@ class IngestQueue:
     def run(self, event: Any, message_ids: list[str] | None = None) -> IngestRun:
         """One execution of ``event`` (any JSON: an SQS batch or not)."""
         first = len(self.sink.invocations)
-        outcome = self.runner.run(input=json.dumps(event), execution_timeout=DEADLINE_S)
+        outcome = self._run.run(json.dumps(event), DEADLINE_S)
         steps = []
         for operation in outcome.operations:
             result = getattr(operation, "result", None)

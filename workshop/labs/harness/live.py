@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workshop.labs.checks import LIVE_EXECUTION_ENV
+from workshop.labs.deadlines import deadlines, step_timeout_s
 from workshop.labs.model import Lab
 from workshop.labs.run import ExecutionRun, read_live, run_live, start_live
 
@@ -39,6 +40,7 @@ class LiveFunction:
 
     config: Any
     name: str
+    deadline_s: float = 120.0  # the lab's live deadline (deadlines.py)
 
     def start(self, payload: dict[str, Any]) -> str:
         """Start one execution (an Event invoke): its ARN, at once."""
@@ -46,11 +48,11 @@ class LiveFunction:
 
     def run(self, payload: dict[str, Any]) -> ExecutionRun:
         """One execution, waited for, each invocation's lines read back."""
-        return run_live(self.config, self.name, payload)
+        return run_live(self.config, self.name, payload, self.deadline_s)
 
     def read(self, arn: str) -> ExecutionRun:
         """An execution of this function already started: waited for and read back."""
-        return read_live(self.config, self.name, arn)
+        return read_live(self.config, self.name, arn, self.deadline_s)
 
 
 def deploy(lab: Lab, target: str, config: Any) -> LiveFunction:
@@ -61,9 +63,10 @@ def deploy(lab: Lab, target: str, config: Any) -> LiveFunction:
     from workshop import registry
 
     name = function_name(lab, target)
-    registry.register_copy(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides)
+    registry.register_copy(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides,
+                           timeout_s=step_timeout_s())  # fmt: skip
     lab.prepare_live(config)
-    return LiveFunction(config=config, name=name)
+    return LiveFunction(config=config, name=name, deadline_s=deadlines(lab).live_s)
 
 
 def live_run(lab: Lab, target: str, payload: dict[str, Any] | None = None, config: Any = None) -> ExecutionRun:
@@ -79,5 +82,5 @@ def live_run(lab: Lab, target: str, payload: dict[str, Any] | None = None, confi
     ensure_stack(config)
     just_ran = os.environ.get(LIVE_EXECUTION_ENV) if payload is None else None
     if just_ran:  # make lab-N ran this target's code on the stack a moment ago: check that execution
-        return read_live(config, function_name(lab, target), just_ran)
+        return read_live(config, function_name(lab, target), just_ran, deadlines(lab).live_s)
     return deploy(lab, target, config).run(lab.payload if payload is None else payload)

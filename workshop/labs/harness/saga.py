@@ -48,11 +48,11 @@ def run_saga(
         run.runner.register_function(SAGA_ENV["PAYMENT_FUNCTION"], payment.lambda_handler)
         arn = run.runner.run_async(input=json.dumps(payload), execution_timeout=int(timeout_s))
         if until_callback:
-            run.runner.wait_for_callback(arn, name=until_callback, timeout=timeout_s)
+            run.wait_for_callback(arn, until_callback, timeout_s)
             wait_until_suspended(run.runner, arn, timeout_s)
             status, result, error = "RUNNING", None, None
         else:
-            outcome = run.runner.wait_for_result(arn, timeout=timeout_s)
+            outcome = run.wait_for_result(arn, timeout_s)
             status = outcome.status.name
             result = json.loads(outcome.result) if outcome.result else None
             error = outcome.error

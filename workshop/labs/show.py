@@ -1,0 +1,113 @@
+"""How the lab commands look: the header, the stage table, the expected/seen box, the solution diff.
+
+Kept apart from what the commands do (commands.py) so each reads on its own.
+Everything a check says is escaped before Rich sees it (a check's text may
+hold `[...]`, which Rich would read as markup); the expected/seen box labels
+each failure "in-process" or "on the stack"; a command the learner may copy
+carries the stack's settings when they are not the defaults, so it reaches the
+same stack as `make lab-N` did.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from workshop.config import REPO_ROOT, StackConfig, stack_env
+from workshop.labs.advice import Advice
+from workshop.labs.checks import CheckRun, StageResult
+from workshop.labs.model import Lab
+from workshop.labs.progress import LabProgress
+
+console = Console()
+
+
+def shown(path: Path) -> str:
+    """A path as the learner reads it: from the repository's root when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def stack_command(command: str, config: StackConfig | None = None) -> str:
+    """`command` with the stack's settings before it when they differ from the defaults (ports overridden)."""
+    config = config or StackConfig()
+    default = stack_env(StackConfig(state_dir=REPO_ROOT / ".workshop", emulator_port=4566, runner_port=9014, host_port=3001, xray_port=2000))
+    changed = [f"{key}={value}" for key, value in stack_env(config).items() if value != default[key]]
+    return " ".join([*changed, command])
+
+
+def show_header(lab: Lab, progress: LabProgress | None, target: str = "learner") -> None:
+    stage = progress.first_unpassed if progress else (lab.stages[0] if lab.stages else None)
+    never = progress is None or progress.last_run is None
+    if stage is None:
+        where = "all stages passed"
+    else:
+        where = f"stage {stage.number} of {len(lab.stages)}: {stage.title}" + (" (not run yet)" if never else "")
+    running = (
+        "" if target == "learner"
+        else f"\nRunning: [yellow]{escape(shown(lab.handler_path(target)))}[/] (LAB_TARGET={target}; your progress is not recorded)"
+    )  # fmt: skip
+    console.print(Panel(
+        f"[bold]{escape(lab.goal)}[/]\n\nYou edit: [cyan]{escape(shown(lab.handler_path('learner')))}[/]\nWhere you are: {escape(where)}"
+        f"{running}\nThe story and the steps: {escape(shown(lab.path / 'README.md'))}",
+        title=f"Lab {lab.number} — {lab.title}", expand=False,
+    ))  # fmt: skip
+
+
+def problem_box(result: StageResult, limit: int = 2) -> str:
+    """The expected/seen box's text: each failure whole, labelled where it was seen."""
+    parts = []
+    for problem in result.problems[:limit]:
+        label = f"[bold]{problem.where}:[/] " if problem.where else ""
+        parts.append(label + escape(problem.text))
+    more = len(result.problems) - limit
+    if more > 0:
+        parts.append(f"[dim](and {more} more failed check{'s' if more > 1 else ''} of this stage)[/]")
+    return "\n\n".join(parts)
+
+
+def show_stages(lab: Lab, checks: CheckRun, advice: Advice | None) -> None:
+    table = Table(title=f"Lab {lab.number} stage checks ({checks.seconds:.1f} s)", show_lines=False)
+    table.add_column("stage")
+    table.add_column("")
+    table.add_column("what it checks")
+    for stage in lab.stages:
+        result = checks.stages.get(stage.number)
+        mark = "[green]✓ passed[/]" if result and result.passed else "[red]✗ failed[/]"
+        table.add_row(str(stage.number), mark, escape(stage.title))
+    console.print(table)
+    failing = checks.first_failing()
+    if failing is None:
+        console.print(f"[bold green]All {len(lab.stages)} stages of lab {lab.number} pass.[/] Compare with the solution: make lab-{lab.number}-solution")
+        return
+    stage = next(s for s in lab.stages if s.number == failing.number)
+    console.print(Panel(problem_box(failing), title=f"stage {stage.number}: what was expected, what was seen", border_style="red"))
+    if advice is not None:
+        show_advice(advice)
+
+
+def show_advice(advice: Advice | dict[str, Any], title: str | None = None) -> None:
+    kind = advice.kind if isinstance(advice, Advice) else advice.get("kind", "hint")
+    heading = advice.title if isinstance(advice, Advice) else advice.get("title", "hint")
+    text = advice.text if isinstance(advice, Advice) else advice.get("text", "")
+    color = "yellow" if kind == "hint" else "magenta"
+    console.print(Panel(escape(text), title=title or escape(heading), border_style=color))
+
+
+def show_diff(diff: str) -> None:
+    """The solution diff, wrapped (never cropped at the terminal's width); paged when it is taller than the terminal."""
+    syntax = Syntax(diff, "diff", theme="ansi_dark", word_wrap=True)
+    if console.is_terminal and diff.count("\n") > shutil.get_terminal_size().lines - 2:
+        with console.pager(styles=True):
+            console.print(syntax)
+    else:
+        console.print(syntax)
