@@ -22,6 +22,7 @@ from workshop.tools.bench.machine import head_commit, machine
 from workshop.tools.measure import stack_rss_mb
 from workshop.tools.soak.chaos import Chaos
 from workshop.tools.soak.ingest import soak_ingest
+from workshop.tools.soak.saga import soak_saga
 
 SOAK_JSON = REPO_ROOT / "docs" / "soak.json"
 _STACK_ENV = ("WORKSHOP_STATE_DIR", "WORKSHOP_EMULATOR_PORT", "WORKSHOP_RUNNER_PORT", "WORKSHOP_HOST_PORT", "WORKSHOP_XRAY_PORT", "WORKSHOP_EXPLORER_PORT")
@@ -82,6 +83,9 @@ def run(profile: Profile) -> dict[str, Any]:
             say(f"ingest: {profile.messages:,} messages under chaos...")
             results["ingest"] = soak_ingest(config, profile.messages, profile.time_scale, chaos, profile.deadline_s, say)
             rss.sample()
+            say(f"order saga: {profile.orders:,} orders at once, failures and callbacks at random...")
+            results["saga"] = soak_saga(config, profile.orders, profile.time_scale, profile.deadline_s)
+            rss.sample()
         finally:
             stack.down(config, say=lambda line: None)
     results["peak_rss_mb"] = round(rss.peak_mb, 1)
@@ -103,7 +107,15 @@ def render(results: dict[str, Any]) -> str:
             ("ingest end-to-end latency p50 / p99", f"{ingest['latency_p50_s']} s / {ingest['latency_p99_s']} s"),
             ("chaos: workers killed, restarts", f"{ingest['chaos']['workers_killed']}, {ingest['chaos']['restarts_s'] or 'none'}"),
         ]  # fmt: skip
-    for part in ("saga", "approval"):
+    saga = results.get("saga") or {}
+    if saga:
+        rows += [
+            ("saga orders (outcomes)", f"{saga['orders']:,} ({', '.join(f'{k} {v}' for k, v in sorted(saga['outcomes'].items()))})"),
+            ("saga sustained", f"{saga['orders_per_s']} orders/s ({saga['seconds']} s)"),
+            ("saga end-to-end latency p50 / p99", f"{saga['latency_p50_s']} s / {saga['latency_p99_s']} s"),
+            ("saga callbacks answered / too late / never", f"{saga['callbacks']['answered']} / {saga['callbacks']['answered_late']} / {saga['callbacks']['never']}"),
+        ]  # fmt: skip
+    for part in ("approval",):
         if isinstance(results.get(part), str):
             rows.append((part, results[part]))
     rows.append(("stack peak RSS", f"{results['peak_rss_mb']:.0f} MB"))
@@ -126,10 +138,14 @@ def failures(results: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop.tools.soak", description="Soak the stack: load, chaos, invariants.")
     parser.add_argument("--profile", choices=sorted(PROFILES), default=os.environ.get("SOAK") or "full")
+    parser.add_argument("--messages", type=int, help="override the profile's ingest messages (a quick look while developing)")
+    parser.add_argument("--orders", type=int, help="override the profile's saga orders")
     parser.add_argument("--no-write", action="store_true", help=f"print only; leave {SOAK_JSON.relative_to(REPO_ROOT)} alone")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    results = run(PROFILES[args.profile])
+    profile = PROFILES[args.profile]
+    overrides = {k: v for k, v in (("messages", args.messages), ("orders", args.orders)) if v is not None}
+    results = run(Profile(**{**profile.__dict__, **overrides}))
     results["wall_s"] = round(time.monotonic() - started, 1)
     results["totals"] = totals(results)
     results["machine"], results["commit"] = machine(), head_commit()
