@@ -20,6 +20,7 @@ from workshop import stack
 from workshop.config import REPO_ROOT
 from workshop.tools.bench.machine import head_commit, machine
 from workshop.tools.measure import stack_rss_mb
+from workshop.tools.soak import hygiene
 from workshop.tools.soak.chaos import Chaos
 from workshop.tools.soak.ingest import soak_ingest
 from workshop.tools.soak.saga import soak_saga
@@ -65,6 +66,7 @@ def run(profile: Profile) -> dict[str, Any]:
         os.environ.pop(key, None)  # the private stack's config is passed explicitly
     os.environ["WORKSHOP_TIME_SCALE"] = str(profile.time_scale)  # read by the runner when it starts (and restarts)
     results: dict[str, Any] = {"profile": profile.name, "time_scale": profile.time_scale}
+    results["approval"] = "not run: the approval-wait part of the soak is not written yet"
     with tempfile.TemporaryDirectory(prefix="workshop-soak-") as state:
         config = stack.private_config(Path(state))
         rss = PeakRss(config)
@@ -87,7 +89,10 @@ def run(profile: Profile) -> dict[str, Any]:
             results["saga"] = soak_saga(config, profile.orders, profile.time_scale, profile.deadline_s)
             rss.sample()
         finally:
+            left = hygiene.before_down(config)
             stack.down(config, say=lambda line: None)
+            results["hygiene"] = hygiene.after_down(config, left)
+    results["hygiene"]["temp_folder_left"] = Path(state).exists()
     results["peak_rss_mb"] = round(rss.peak_mb, 1)
     return results
 
@@ -119,6 +124,10 @@ def render(results: dict[str, Any]) -> str:
         if isinstance(results.get(part), str):
             rows.append((part, results[part]))
     rows.append(("stack peak RSS", f"{results['peak_rss_mb']:.0f} MB"))
+    left = results["hygiene"]
+    rows.append(("state folder before down (segments.jsonl, logs, runner store)",
+                 f"{left['state_mb']} MB ({left['segments_jsonl_mb']} / {left['logs_mb']} / {left['runner_store_mb']} MB)"))  # fmt: skip
+    rows.append(("left after down (processes, ports, temp folder)", f"{left['processes_left'] or 0}, {left['ports_left'] or 0}, {left['temp_folder_left']}"))
     counts = totals(results)
     rows += [("lost", str(counts["lost"])), ("duplicated", str(counts["duplicated"])), ("stuck", str(counts["stuck"]))]
     width = max(len(r[0]) for r in rows)
@@ -129,6 +138,8 @@ def render(results: dict[str, Any]) -> str:
 
 def failures(results: dict[str, Any]) -> list[str]:
     found = [f"{key}: {n}" for key, n in totals(results).items() if n]
+    left = results.get("hygiene", {})
+    found += [f"left after down: {key} {left[key]}" for key in ("processes_left", "ports_left", "temp_folder_left") if left.get(key)]
     chaos = (results.get("ingest") or {}).get("chaos", {})
     found += [f"restart not done: {name}" for name in chaos.get("restarts_missed", [])]
     found += [f"chaos error: {e}" for e in chaos.get("errors", [])]
