@@ -10,7 +10,7 @@ workshop.host.server turns ROUTES into the ASGI app.
        - marked by the runner (X-Dex-Handler-Invoke: true): run the handler once
        - a client's Invoke of a durable function: start an execution in the runner
        - a plain function: run it once (Event: in the background)
-  *    /2025-12-01/...                             durable APIs, passed to the runner
+  *    /2025-12-01/...                             durable APIs the runner serves, passed to it (durable_ops.py)
   GET  /_workshop/health                           readiness (not an AWS route)
   GET  /_workshop/invocations                      which invocation served which execution
   GET  /_workshop/workers                          the worker processes, for `make status`
@@ -25,7 +25,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from workshop.host import async_invoke, errors
+from workshop.host import async_invoke, durable_ops, errors
 from workshop.host.backend import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, FunctionHost
 from workshop.host.errors import AwsError
 from workshop.host.names import executed_version, split_function_name
@@ -78,13 +78,18 @@ async def durable_api(host: FunctionHost, call: Call) -> Reply:
     The one handler that runs on the event loop: it only waits on the runner,
     and it is the hottest path (several checkpoints per step).
     """
+    durable_ops.check_served(call.method, urllib.parse.urlsplit(call.raw_path).path)  # else an AwsError: not the runner's to answer
     headers = {key: call.headers[key] for key in _PASSED_TO_RUNNER if key in call.headers}
     answer = await host.runner.forward(call.method, call.raw_path, call.body or None, headers)
     status, payload, extra = answer.status, answer.body, {"Content-Type": answer.content_type}
     if status >= 400:
         parsed = json_or_text(payload)
-        if isinstance(parsed, dict) and parsed.get("Type"):
+        if isinstance(parsed, dict) and isinstance(parsed.get("Type"), str):
             extra["x-amzn-ErrorType"] = parsed["Type"]
+        reshaped = durable_ops.aws_error_body(status, payload)
+        if reshaped is not None:  # an HTML page or bare text: botocore needs the type and a message
+            extra["x-amzn-ErrorType"], payload = reshaped
+            extra["Content-Type"] = "application/json"
         callback = _CALLBACK_PATH.match(urllib.parse.urlsplit(call.raw_path).path)
         if callback and status == 404:
             # The runner's text here is an internal decode error; say what it means.

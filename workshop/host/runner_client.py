@@ -67,7 +67,9 @@ class RunnerClient:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, method: str, path: str, body: bytes | None, headers: dict[str, str]
     ) -> RunnerReply:
         connection = h11.Connection(h11.CLIENT)
-        fields = [("Host", f"{self._host}:{self._port}"), *headers.items()]
+        # latin-1 bytes, as the client sent them: h11 encodes a str value as ASCII, and a client's
+        # non-ASCII Authorization header made that a 500 (found by tests/integration/test_host_fuzz_live.py)
+        fields = [("Host", f"{self._host}:{self._port}"), *((name, value.encode("latin-1")) for name, value in headers.items())]
         if body:
             fields.append(("Content-Length", str(len(body))))
         out = connection.send(h11.Request(method=method, target=path, headers=fields))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import logging
 import socket
 import uuid
@@ -32,6 +33,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from workshop.config import StackConfig
 from workshop.host.backend import FunctionHost
@@ -82,6 +84,9 @@ def endpoint(host: FunctionHost, operation: Operation):  # noqa: ANN201 - a Star
 
 def build_app(host: FunctionHost) -> Starlette:
     async def not_served(request: Request, exc: HTTPException) -> Response:  # 404 and 405 alike, as before
+        # The body is read first: answering before a large one has been sent made the client's send fail
+        # (a broken pipe, no answer read) instead of showing the 404 (tests/integration/test_host_fuzz_live.py).
+        await request.body()
         return _response(_error_reply(unknown_operation(request.method, request.url.path)))
 
     @asynccontextmanager
@@ -95,6 +100,42 @@ def build_app(host: FunctionHost) -> Starlette:
 
     routes = [Route(spec.path, endpoint(host, spec.operation), methods=list(spec.methods)) for spec in ROUTES]
     return Starlette(routes=routes, exception_handlers={404: not_served, 405: not_served}, lifespan=lifespan)
+
+
+class AwsShapedHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with its answer to a request it cannot parse in Lambda's error shape.
+
+    A method httptools does not know (a typo, a fuzzer's), a malformed header
+    or request line was answered with text/plain and no x-amzn-ErrorType, which
+    botocore cannot read; found by tests/integration/test_host_fuzz_live.py.
+    After the answer the connection lingers (our side shut for writing, what
+    the client still sends read and dropped, closed LINGER_S later): closing
+    at once reset the connection under a client still sending its body, and
+    the reset threw the answer away before the client could read it.
+    """
+
+    LINGER_S = 5.0
+    _lingering = False
+
+    def data_received(self, data: bytes) -> None:
+        if not self._lingering:
+            super().data_received(data)
+
+    def send_400_response(self, msg: str) -> None:
+        message = f"The function host could not parse this HTTP request: {msg}"
+        content = json.dumps({"Type": "User", "message": message, "Message": message}).encode()
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        for name, value in self.server_state.default_headers:
+            head.extend([name, b": ", value, b"\r\n"])
+        head.extend([
+            b"content-type: application/json\r\n", b"x-amzn-ErrorType: InvalidRequestContentException\r\n",
+            b"content-length: " + str(len(content)).encode("ascii") + b"\r\n", b"connection: close\r\n", b"\r\n", content,
+        ])  # fmt: skip
+        self.transport.write(b"".join(head))
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(self.LINGER_S, self.transport.close)
 
 
 class _HostServer(uvicorn.Server):
@@ -132,7 +173,7 @@ def serve(config: StackConfig) -> None:
     host = FunctionHost(config)
     sock = listen(config)
     uvicorn_config = uvicorn.Config(
-        build_app(host), log_config=None, log_level="warning", access_log=False, http="httptools",
+        build_app(host), log_config=None, log_level="warning", access_log=False, http=AwsShapedHttpTools,
         lifespan="on", timeout_graceful_shutdown=GRACEFUL_STOP_S, proxy_headers=False, loop="auto",
     )  # fmt: skip
     log.info("function host listening on %s (runner %s, emulator %s)", config.host_url, config.runner_url, config.emulator_url)

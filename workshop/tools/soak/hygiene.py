@@ -1,0 +1,59 @@
+"""What the soak leaves behind: the state folder's size before `down`, and after it no process or port of the stack.
+
+Why check at all: a soak that kills workers and restarts services by pid is
+where an orphaned worker, a port still held, or a log that grows without
+bound would show. The worker pids are the host's own list (GET
+/_workshop/workers), taken just before the stack is stopped.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from workshop import stack
+from workshop.config import StackConfig
+from workshop.tools.soak.chaos import worker_pids
+
+
+def folder_mb(folder: Path) -> float:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += (Path(root) / name).stat().st_size
+            except OSError:
+                pass
+    return round(total / 1e6, 1)
+
+
+def before_down(config: StackConfig) -> dict[str, Any]:
+    """Sizes of the state folder and its largest parts, and the processes to look for after `down`."""
+    state = config.state_dir
+    segments = state / "xray" / "segments.jsonl"
+    return {
+        "state_mb": folder_mb(state),
+        "segments_jsonl_mb": round(segments.stat().st_size / 1e6, 1) if segments.exists() else 0.0,
+        "logs_mb": folder_mb(state / "logs"),
+        "runner_store_mb": folder_mb(state / "runner"),
+        "_pids": [pid for s in stack.SERVICES if (pid := stack.running_pid(config, s))] + worker_pids(config),
+        "_ports": [s.port(config) for s in stack.SERVICES],
+    }
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def after_down(config: StackConfig, before: dict[str, Any]) -> dict[str, Any]:
+    """The stack's processes still alive and its ports still bound once `down` returned (both must be empty)."""
+    pids, ports = before.pop("_pids"), before.pop("_ports")
+    return {
+        **before,
+        "processes_left": [pid for pid in pids if _alive(pid)],
+        "ports_left": [port for port in ports if not stack.port_free(config.bind_host, port)],
+    }

@@ -1,0 +1,170 @@
+"""The soak's order of work: a private stack up (time scaled), each part in turn, the stack down, the results out.
+
+Exit status 1 when any part counts something lost, duplicated or stuck, or a
+fault could not be injected: CI fails on it, the figures are written anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workshop import stack
+from workshop.config import REPO_ROOT
+from workshop.tools.bench.machine import head_commit, machine
+from workshop.tools.measure import stack_rss_mb
+from workshop.tools.soak import hygiene
+from workshop.tools.soak.chaos import Chaos
+from workshop.tools.soak.ingest import soak_ingest
+from workshop.tools.soak.saga import soak_saga
+
+SOAK_JSON = REPO_ROOT / "docs" / "soak.json"
+_STACK_ENV = ("WORKSHOP_STATE_DIR", "WORKSHOP_EMULATOR_PORT", "WORKSHOP_RUNNER_PORT", "WORKSHOP_HOST_PORT", "WORKSHOP_XRAY_PORT", "WORKSHOP_EXPLORER_PORT")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    messages: int
+    orders: int
+    approvals: int
+    time_scale: float  # WORKSHOP_TIME_SCALE of the soak's runner
+    kill_every_s: float
+    deadline_s: float  # per part
+
+
+PROFILES = {
+    "full": Profile("full", messages=10_000, orders=500, approvals=200, time_scale=10, kill_every_s=4.0, deadline_s=1800),
+    "short": Profile("short", messages=1_000, orders=50, approvals=30, time_scale=10, kill_every_s=3.0, deadline_s=240),
+}
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class PeakRss:
+    """The stack's RSS (every service and the host's workers), sampled whenever asked; the peak kept."""
+
+    def __init__(self, config: Any) -> None:
+        self.config, self.peak_mb = config, 0.0
+
+    def sample(self) -> float:
+        self.peak_mb = max(self.peak_mb, sum(stack_rss_mb(self.config).values()))
+        return self.peak_mb
+
+
+def run(profile: Profile) -> dict[str, Any]:
+    for key in _STACK_ENV:
+        os.environ.pop(key, None)  # the private stack's config is passed explicitly
+    os.environ["WORKSHOP_TIME_SCALE"] = str(profile.time_scale)  # read by the runner when it starts (and restarts)
+    results: dict[str, Any] = {"profile": profile.name, "time_scale": profile.time_scale}
+    results["approval"] = "not run: the approval-wait part of the soak is not written yet"
+    with tempfile.TemporaryDirectory(prefix="workshop-soak-") as state:
+        config = stack.private_config(Path(state))
+        rss = PeakRss(config)
+        try:
+            say(f"soak ({profile.name}): private stack up, time x{profile.time_scale:g}...")
+            stack.up(config, say=lambda line: None)
+            rss.sample()
+
+            def chaos(progress: Any) -> Chaos:
+                def sampled() -> float:
+                    rss.sample()
+                    return progress()
+
+                return Chaos(config, sampled, kill_every_s=profile.kill_every_s)
+
+            say(f"ingest: {profile.messages:,} messages under chaos...")
+            results["ingest"] = soak_ingest(config, profile.messages, profile.time_scale, chaos, profile.deadline_s, say)
+            rss.sample()
+            say(f"order saga: {profile.orders:,} orders at once, failures and callbacks at random...")
+            results["saga"] = soak_saga(config, profile.orders, profile.time_scale, profile.deadline_s)
+            rss.sample()
+        finally:
+            left = hygiene.before_down(config)
+            stack.down(config, say=lambda line: None)
+            results["hygiene"] = hygiene.after_down(config, left)
+    results["hygiene"]["temp_folder_left"] = Path(state).exists()
+    results["peak_rss_mb"] = round(rss.peak_mb, 1)
+    return results
+
+
+def totals(results: dict[str, Any]) -> dict[str, int]:
+    parts = [results[p] for p in ("ingest", "saga", "approval") if isinstance(results.get(p), dict)]
+    return {key: sum(int(part.get(key, 0)) for part in parts) for key in ("lost", "duplicated", "stuck")}
+
+
+def render(results: dict[str, Any]) -> str:
+    rows = [("figure", "value")]
+    ingest = results.get("ingest") or {}
+    if ingest:
+        rows += [
+            ("ingest messages (unique / duplicates / malformed)", f"{ingest['messages']:,} ({ingest['unique_records']:,} / {ingest['duplicates']:,} / {ingest['malformed']:,})"),
+            ("ingest sustained", f"{ingest['messages_per_s']} messages/s ({ingest['seconds']} s)"),
+            ("ingest end-to-end latency p50 / p99", f"{ingest['latency_p50_s']} s / {ingest['latency_p99_s']} s"),
+            ("chaos: workers killed, restarts", f"{ingest['chaos']['workers_killed']}, {ingest['chaos']['restarts_s'] or 'none'}"),
+        ]  # fmt: skip
+    saga = results.get("saga") or {}
+    if saga:
+        rows += [
+            ("saga orders (outcomes)", f"{saga['orders']:,} ({', '.join(f'{k} {v}' for k, v in sorted(saga['outcomes'].items()))})"),
+            ("saga sustained", f"{saga['orders_per_s']} orders/s ({saga['seconds']} s)"),
+            ("saga end-to-end latency p50 / p99", f"{saga['latency_p50_s']} s / {saga['latency_p99_s']} s"),
+            ("saga callbacks answered / too late / never", f"{saga['callbacks']['answered']} / {saga['callbacks']['answered_late']} / {saga['callbacks']['never']}"),
+        ]  # fmt: skip
+    for part in ("approval",):
+        if isinstance(results.get(part), str):
+            rows.append((part, results[part]))
+    rows.append(("stack peak RSS", f"{results['peak_rss_mb']:.0f} MB"))
+    left = results["hygiene"]
+    rows.append(("state folder before down (segments.jsonl, logs, runner store)",
+                 f"{left['state_mb']} MB ({left['segments_jsonl_mb']} / {left['logs_mb']} / {left['runner_store_mb']} MB)"))  # fmt: skip
+    rows.append(("left after down (processes, ports, temp folder)", f"{left['processes_left'] or 0}, {left['ports_left'] or 0}, {left['temp_folder_left']}"))
+    counts = totals(results)
+    rows += [("lost", str(counts["lost"])), ("duplicated", str(counts["duplicated"])), ("stuck", str(counts["stuck"]))]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"soak, profile {results['profile']} (time x{results['time_scale']:g}), {results['wall_s']:.0f} s"]
+    lines += [f"  {name:<{width}}  {value}" for name, value in rows]
+    return "\n".join(lines)
+
+
+def failures(results: dict[str, Any]) -> list[str]:
+    found = [f"{key}: {n}" for key, n in totals(results).items() if n]
+    left = results.get("hygiene", {})
+    found += [f"left after down: {key} {left[key]}" for key in ("processes_left", "ports_left", "temp_folder_left") if left.get(key)]
+    chaos = (results.get("ingest") or {}).get("chaos", {})
+    found += [f"restart not done: {name}" for name in chaos.get("restarts_missed", [])]
+    found += [f"chaos error: {e}" for e in chaos.get("errors", [])]
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workshop.tools.soak", description="Soak the stack: load, chaos, invariants.")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=os.environ.get("SOAK") or "full")
+    parser.add_argument("--messages", type=int, help="override the profile's ingest messages (a quick look while developing)")
+    parser.add_argument("--orders", type=int, help="override the profile's saga orders")
+    parser.add_argument("--no-write", action="store_true", help=f"print only; leave {SOAK_JSON.relative_to(REPO_ROOT)} alone")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    profile = PROFILES[args.profile]
+    overrides = {k: v for k, v in (("messages", args.messages), ("orders", args.orders)) if v is not None}
+    results = run(Profile(**{**profile.__dict__, **overrides}))
+    results["wall_s"] = round(time.monotonic() - started, 1)
+    results["totals"] = totals(results)
+    results["machine"], results["commit"] = machine(), head_commit()
+    print(render(results))
+    if not args.no_write:
+        SOAK_JSON.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"written to {SOAK_JSON.relative_to(REPO_ROOT)}")
+    problems = failures(results)
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
