@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from workshop.watched_file import WatchedFile
+
 # {"functions": {name: {...}}, "event_source_mappings": [{...}], "stacks": {name: {...}}}
 # Each function and mapping names the stack (template) it came from under "stack";
 # "stacks" remembers each deployed template: its file, its parameter overrides,
@@ -206,22 +208,12 @@ def register_copy(
     update(config, add)
 
 
-class Watched:
+class Watched(WatchedFile[Registry]):
     """The registry as the function host sees it: read again whenever the file changes."""
 
     def __init__(self, config: Any) -> None:
-        self._path = _path(config)
-        self._mtime = -1.0
-        self._data: Registry = {"functions": {}, "event_source_mappings": []}
-        self._lock = threading.Lock()
-
-    def current(self) -> Registry:
-        with self._lock:
-            try:
-                mtime = self._path.stat().st_mtime
-            except FileNotFoundError:
-                return self._data
-            if mtime != self._mtime:
-                self._data = json.loads(self._path.read_text(encoding="utf-8"))
-                self._mtime = mtime
-            return self._data
+        super().__init__(
+            _path(config),
+            lambda path: json.loads(path.read_text(encoding="utf-8")),
+            {"functions": {}, "event_source_mappings": []},
+        )

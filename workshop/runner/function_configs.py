@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workshop.watched_file import WatchedFile
+
 if TYPE_CHECKING:  # the runner's package is imported by the launcher only: `make up` and deploys need not load it
     from aws_durable_execution_sdk_python_testing.child_dispatcher import FunctionConfig, FunctionConfigs
 
@@ -39,47 +41,35 @@ def write(state_dir: Path, registry: dict[str, Any]) -> Path:
     return path
 
 
-class _WatchedFile(Mapping[str, "FunctionConfig"]):
-    """The file's entries, parsed again when its modification time changes.
+class _FollowedConfigs(Mapping[str, "FunctionConfig"]):
+    """The file's entries as a Mapping, read again when the file changes (workshop.watched_file).
 
     A file that cannot be read or parsed keeps the last good entries (a deploy
     replaces it whole, so this only happens to a hand edit), and says so once.
     """
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._mtime: float | None = None
-        self._entries: dict[str, FunctionConfig] = {}
-        self._lock = threading.Lock()
+        from aws_durable_execution_sdk_python_testing.child_dispatcher import FunctionConfigs
 
-    def _current(self) -> dict[str, FunctionConfig]:
-        with self._lock:
-            try:
-                mtime = self._path.stat().st_mtime_ns
-            except FileNotFoundError:
-                return self._entries
-            if mtime != self._mtime:
-                self._mtime = mtime
-                from aws_durable_execution_sdk_python_testing.child_dispatcher import FunctionConfigs
+        def say(exc: Exception) -> None:
+            print(f"workshop.runner: {path} is not readable ({exc}); keeping the previous function configs", flush=True)
 
-                try:
-                    self._entries = FunctionConfigs.from_value(f"file://{self._path}").by_name  # type: ignore[assignment]
-                except (OSError, ValueError) as exc:
-                    print(f"workshop.runner: {self._path} is not readable ({exc}); keeping the previous function configs", flush=True)
-            return self._entries
+        self._file: WatchedFile[Mapping[str, FunctionConfig]] = WatchedFile(
+            path, lambda p: FunctionConfigs.from_value(f"file://{p}").by_name, {}, on_error=say
+        )
 
     def __getitem__(self, name: str) -> FunctionConfig:
-        return self._current()[name]
+        return self._file.current()[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._current())
+        return iter(self._file.current())
 
     def __len__(self) -> int:
-        return len(self._current())
+        return len(self._file.current())
 
 
 def watched(path: Path) -> FunctionConfigs:
     """A FunctionConfigs for the runner that follows the file (read at each chained invoke's lookup)."""
     from aws_durable_execution_sdk_python_testing.child_dispatcher import FunctionConfigs
 
-    return FunctionConfigs(by_name=_WatchedFile(Path(path)))
+    return FunctionConfigs(by_name=_FollowedConfigs(Path(path)))
