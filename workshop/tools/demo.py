@@ -35,16 +35,18 @@ SCENARIOS = (
 )
 
 
-def place_order(lam: Any, simulate: dict[str, Any]) -> str:
+def place_order(lam: Any, simulate: dict[str, Any], execution_name: str | None = None, id_prefix: str = "demo") -> str:
+    """Start the demo's order (asynchronously) and return its execution's ARN; `make screenshots` places it too."""
     order = {
-        "order_id": f"demo-{uuid.uuid4().hex[:8]}",
+        "order_id": f"{id_prefix}-{uuid.uuid4().hex[:8]}",
         "customer_id": "c-demo",
         "items": [{"sku": "SKU-BOOK", "quantity": 1}, {"sku": "SKU-MUG", "quantity": 2}],
         "amount": "42.50",
         "currency": "EUR",
         "simulate": simulate,
     }
-    response = lam.invoke(FunctionName="order-saga:live", InvocationType="Event", Payload=json.dumps(order).encode())
+    named = {"DurableExecutionName": execution_name} if execution_name else {}
+    response = lam.invoke(FunctionName="order-saga:live", InvocationType="Event", Payload=json.dumps(order).encode(), **named)
     return response["DurableExecutionArn"]
 
 

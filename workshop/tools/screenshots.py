@@ -10,17 +10,16 @@ in the invocation its rejection woke, and saves the page.
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
 import urllib.parse
-import uuid
 from pathlib import Path
 
 from workshop import stack
 from workshop.config import REPO_ROOT, boto3_client
 from workshop.inspect import TERMINAL
+from workshop.tools.demo import place_order
 from workshop.testing.browser import chromium_path, launch_args, unavailable
 
 OUTPUT = REPO_ROOT / "docs" / "explorer-grid.png"
@@ -28,16 +27,8 @@ DEADLINE_S = 120.0
 
 
 def compensating_order(lam, name: str) -> str:
-    order = {
-        "order_id": f"shot-{uuid.uuid4().hex[:6]}",
-        "customer_id": "c-demo",
-        "items": [{"sku": "SKU-BOOK", "quantity": 1}, {"sku": "SKU-MUG", "quantity": 2}],
-        "amount": "42.50",
-        "currency": "EUR",
-        "simulate": {"warehouse": "reject"},
-    }
-    response = lam.invoke(FunctionName="order-saga:live", InvocationType="Event", Payload=json.dumps(order).encode(), DurableExecutionName=name)
-    arn = response["DurableExecutionArn"]
+    """The demo's compensating order (the warehouse rejects), run to its end."""
+    arn = place_order(lam, {"warehouse": "reject"}, execution_name=name, id_prefix="shot")
     deadline = time.monotonic() + DEADLINE_S
     while lam.get_durable_execution(DurableExecutionArn=arn)["Status"] not in TERMINAL:
         if time.monotonic() > deadline:
