@@ -56,6 +56,11 @@ def load(config: Any) -> Registry:
         raise RegistryMissing(f"The function registry {path} is not valid JSON: {exc}") from exc
 
 
+def load_or_empty(config: Any) -> Registry:
+    """The registry, or an empty one when the stack was never provisioned (a first deploy, a first provision)."""
+    return load(config) if exists(config) else {"functions": {}, "event_source_mappings": [], "stacks": {}}
+
+
 def function(config: Any, name: str) -> dict[str, Any]:
     """One function's entry (KeyError when it is not registered)."""
     return load(config)["functions"][name]
@@ -163,7 +168,7 @@ def remove_stack(config: Any, name: str) -> dict[str, Any] | None:
 def _update_or_create(config: Any, change: Callable[[Registry], None]) -> None:
     path = _path(config)
     with _locked(path):
-        registry = load(config) if path.exists() else {"functions": {}, "event_source_mappings": [], "stacks": {}}
+        registry = load_or_empty(config)
         change(registry)
         _replace(path, registry)
 

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 from botocore.exceptions import BotoCoreError, ClientError
@@ -121,9 +120,9 @@ def delete(config: StackConfig, name: str, keep_data: bool = False, say: Say = l
         raise DeployError(f"{WORKSHOP_STACK!r} is infra/template.yaml's stack, which `make up` provisions; `make clean` removes it")
     record = function_registry.remove_stack(config, name)
     if record is None:
-        known = ", ".join(sorted(set(function_registry.stacks(_registry(config))) - {WORKSHOP_STACK})) or "none"
+        known = ", ".join(sorted(set(function_registry.stacks(function_registry.load_or_empty(config))) - {WORKSHOP_STACK})) or "none"
         raise DeployError(f"no stack {name!r} is deployed (deployed: {known})")
-    function_configs.write(config.state_dir, _registry(config))
+    function_configs.write(config.state_dir, function_registry.load_or_empty(config))
     parameters_store.forget(config, name)
     for function in record.get("functions", []):
         say(f"  removed  {'function':<28} {function}")
@@ -137,7 +136,7 @@ def delete(config: StackConfig, name: str, keep_data: bool = False, say: Say = l
 
 
 def list_stacks(config: StackConfig) -> list[StackSummary]:
-    registry = _registry(config)
+    registry = function_registry.load_or_empty(config)
     summaries = []
     for name, record in sorted(function_registry.stacks(registry).items(), key=lambda item: (item[0] != WORKSHOP_STACK, item[0])):
         mappings = sum(1 for m in registry.get("event_source_mappings", []) if function_registry.stack_of(m) == name)
@@ -153,7 +152,7 @@ def restore(config: StackConfig, say: Say = print) -> list[str]:
     pointed at is what changed.
     """
     restored: list[str] = []
-    for name, record in function_registry.stacks(_registry(config)).items():
+    for name, record in function_registry.stacks(function_registry.load_or_empty(config)).items():
         if name == WORKSHOP_STACK:
             continue
         try:
@@ -165,7 +164,3 @@ def restore(config: StackConfig, say: Say = print) -> list[str]:
         restored.append(name)
         say(f"  {'deployed':<14} stack {name}: {len(deployed.functions)} functions from {deployed.template}")
     return restored
-
-
-def _registry(config: StackConfig) -> dict[str, Any]:
-    return function_registry.load(config) if function_registry.exists(config) else {}

@@ -81,15 +81,14 @@ def code_folder(logical_id: str, location: Any, transformed: Transformed, templa
     return path
 
 
-def check_handler(logical_id: str, code_dir: Path, handler: str, search_path: list[str]) -> None:
+def check_handler(logical_id: str, code_dir: Path, handler: str) -> None:
     """The handler's module must exist before anything is registered (Lambda says so at the first invoke)."""
     module, _, attribute = handler.rpartition(".")
     if not module or not attribute:
         raise TemplateError(f"{logical_id}: Handler {handler!r} must be module.function (for example app.handler)")
     relative = Path(*module.split("."))
-    for folder in [code_dir, *map(Path, search_path)]:
-        if (folder / relative).with_suffix(".py").is_file() or (folder / relative / "__init__.py").is_file():
-            return
+    if (code_dir / relative).with_suffix(".py").is_file() or (code_dir / relative / "__init__.py").is_file():
+        return
     raise TemplateError(f"{logical_id}: Handler {handler!r}: no module {relative}.py in {code_dir}")
 
 

@@ -113,10 +113,10 @@ def provision(
 
     active = _active_resources(resources, resolver, declared, warn)
     functions_by_id = _name_lambda_resources(resources, active, resolver, clients)
-    runnable = _check_functions(resources, functions_by_id, resolver, transformed, template_path.parent, warn)
-    current = function_registry.load(config) if function_registry.exists(config) else {}
+    code_dirs = _check_functions(resources, functions_by_id, resolver, transformed, template_path.parent, warn)
+    current = function_registry.load_or_empty(config)
     try:
-        function_registry.check_function_names(current, stack_name, [functions_by_id[lid] for lid in runnable])
+        function_registry.check_function_names(current, stack_name, [functions_by_id[lid] for lid in code_dirs])
     except function_registry.StackClash as clash:
         raise TemplateError(str(clash)) from None
 
@@ -124,10 +124,9 @@ def provision(
     layer_paths = _layers(resources, active, resolver, transformed, template_path.parent, warn)
 
     functions: dict[str, dict[str, Any]] = {}
-    for logical_id in runnable:
+    for logical_id, code_dir in code_dirs.items():
         name = functions_by_id[logical_id]
         props = resolver.resolve(resources[logical_id].get("Properties") or {})
-        code_dir = code_folder(logical_id, props.get("Code"), transformed, template_path.parent, "CodeUri")
         functions[name] = entry = function_entry(logical_id, props, resolver, code_dir, name, layer_paths, warn)
         # as the function host sees them (the compose stack mounts the repository elsewhere)
         entry["code_dir"] = config.stack_path(entry["code_dir"])
@@ -213,9 +212,9 @@ def _check_functions(
     transformed: Transformed,
     template_dir: Path,
     warn: Warn,
-) -> list[str]:
-    """The functions that can run here; a TemplateError for one whose code or handler is not there."""
-    runnable: list[str] = []
+) -> dict[str, Path]:
+    """The functions that can run here, with their code folders; a TemplateError for one whose code or handler is not there."""
+    runnable: dict[str, Path] = {}
     for logical_id, name in functions_by_id.items():
         props = resources[logical_id].get("Properties") or {}
         if props.get("PackageType") == "Image":
@@ -228,8 +227,8 @@ def _check_functions(
         if not props.get("Handler"):
             raise TemplateError(f"{logical_id}: Handler is needed (on the function or in Globals)")
         code_dir = code_folder(logical_id, props.get("Code"), transformed, template_dir, "CodeUri")
-        check_handler(logical_id, code_dir, str(resolver.resolve(props["Handler"])), [])
-        runnable.append(logical_id)
+        check_handler(logical_id, code_dir, str(resolver.resolve(props["Handler"])))
+        runnable[logical_id] = code_dir
     return runnable
 
 
