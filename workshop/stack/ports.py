@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 from pathlib import Path
 
@@ -38,8 +39,35 @@ def port_owner(port: int, udp: bool = False) -> str | None:
     return None
 
 
+def _below_the_ephemeral_range() -> range:
+    """Ports the kernel never hands out as an outgoing connection's source port.
+
+    A port bound with 0 comes from the ephemeral range, the same numbers every
+    outgoing connection (any process's boto3 call) is given as its source port:
+    while a private stack restarts on its ports (a test of `make down && make
+    up`), one of them could be taken that way and the restart would fail.
+    """
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 49152  # IANA's ephemeral range, the default of macOS and Windows
+    return range(20000, max(21000, min(low, 32768)))
+
+
+_PRIVATE_PORTS = _below_the_ephemeral_range()
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A 127.0.0.1 port nothing listens on (bound, read, released); SOCK_DGRAM for UDP."""
+    """A 127.0.0.1 port nothing listens on, below the ephemeral range.
+
+    SOCK_DGRAM: free for UDP and for TCP, since the X-Ray sink listens on both
+    under one number. Chosen at random, so test processes picking at once rarely
+    meet; the kernel's own choice if a few hundred tries find none.
+    """
+    udp = kind == socket.SOCK_DGRAM
+    for port in random.sample(_PRIVATE_PORTS, min(300, len(_PRIVATE_PORTS))):
+        if port_free("127.0.0.1", port, udp=udp):
+            return port
     with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -47,13 +75,19 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 
 def private_config(state_dir: Path, **overrides: object) -> StackConfig:
     """A stack on free ports with its own state folder: tests, measure and bench never touch a learner's."""
-    ports = {
-        "emulator_port": free_port(),
-        "runner_port": free_port(),
-        "host_port": free_port(),
-        "xray_port": free_port(socket.SOCK_DGRAM),  # the sink listens on UDP and TCP
-        "explorer_port": free_port(),
+    kinds = {
+        "emulator_port": socket.SOCK_STREAM,
+        "runner_port": socket.SOCK_STREAM,
+        "host_port": socket.SOCK_STREAM,
+        "xray_port": socket.SOCK_DGRAM,  # the sink listens on UDP and TCP
+        "explorer_port": socket.SOCK_STREAM,
     }
+    ports: dict[str, int] = {}
+    for name, kind in kinds.items():
+        port = free_port(kind)
+        while port in ports.values():  # free, but already this stack's (ports are picked, not held)
+            port = free_port(kind)
+        ports[name] = port
     return StackConfig(state_dir=state_dir, **{**ports, **overrides})  # type: ignore[arg-type]
 
 
