@@ -110,7 +110,7 @@ measure: env ## print start-up time and idle memory of a private stack (no asser
 bench: env ## benchmarks on a private stack (~4 min): table in docs/BENCHMARKS.md and the README, figures in docs/benchmarks.json
 	@PYTHON=$(PYTHON) $(PY) -m workshop.tools.bench
 
-soak: env ## load, chaos and invariants on a private stack (SOAK=short for CI's ~2 min profile): a table, docs/soak.json
+soak: env ## load, chaos and invariants on a private stack (SOAK=short: CI's ~4 min profile): a table, docs/soak.json
 	@$(PY) -m workshop.tools.soak --profile $(or $(SOAK),full)
 
 repeat: env ## live tests (TEST=...) RUNS times in a row (default: ingest reliability, 20); LOAD=1 keeps every core busy

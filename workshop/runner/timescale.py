@@ -29,7 +29,10 @@ What is not scaled (real time, on purpose or by necessity)
 - Anything outside the runner: the function host, the handlers and their
   clocks (``datetime.now()`` in a handler is real time, e.g. the approvals
   table's ``created_at``), Lambda's per-invocation timeout, HTTP timeouts,
-  the CLI's and tests' deadlines.
+  the CLI's and tests' deadlines. A retry budget sized against one of those
+  shrinks N times: the ingest's post retries outlast Powertools' in-progress
+  lock (the invocation's real deadline) at scale 1, not at 10 (the soak found
+  records dead-lettered that way, so it runs the ingest at scale 1).
 - The work itself: an invocation that takes 0.2 real seconds takes 0.2 × N
   modelled seconds (at N = 43200, about 2.4 hours). Histories show that, and
   an execution timeout must leave room for it.

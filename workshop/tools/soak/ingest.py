@@ -2,10 +2,10 @@
 
 The workload is workshop.tools.ingest_tools.make_workload's (exact duplicates
 and malformed bodies, shuffled). What the soak adds is time: every duplicate
-is sent again a random delay after its first copy, up to DUPLICATE_SPREAD_S
-of *modelled* time (divided by the stack's time scale for real time), so
-duplicates meet their originals in the same batch, in a later one, and long
-after the first was posted. The invariants afterwards:
+is sent again a random delay after its first copy, up to the profile's spread
+(10 minutes in the full profile), so duplicates meet their originals in the
+same batch, in a later one, and long after the first was posted. The runner's
+clock is not scaled for this part (run.py says why). The invariants afterwards:
 
 - lost: valid unique records missing from the ledger (or valid ones dead-lettered);
 - duplicated: ledger records with ``writes`` != 1, or records not in the workload;
@@ -26,9 +26,6 @@ from typing import Any
 
 from workshop.config import StackConfig, boto3_client
 from workshop.tools.ingest_tools import make_workload, resources
-
-DUPLICATE_SPREAD_S = 10 * 60.0  # modelled seconds between a record's first copy and a duplicate, at most
-
 
 def scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
@@ -87,13 +84,13 @@ class Sender:
             self.sent += len(chunk)
 
 
-def build_schedule(bodies: list[str], time_scale: float, seed: int) -> list[tuple[float, int, str]]:
-    """First copies at 0 (in the shuffled order); each repeat of a body DUPLICATE_SPREAD_S/scale or less after."""
+def build_schedule(bodies: list[str], spread_s: float, seed: int) -> list[tuple[float, int, str]]:
+    """First copies at 0 (in the shuffled order); each repeat of a body spread_s or less after."""
     rng = random.Random(seed)
     seen: set[str] = set()
     schedule = []
     for order, body in enumerate(bodies):
-        at = rng.uniform(0, DUPLICATE_SPREAD_S / time_scale) if body in seen else 0.0
+        at = rng.uniform(0, spread_s) if body in seen else 0.0
         seen.add(body)
         schedule.append((at, order, body))
     heapq.heapify(schedule)
@@ -107,14 +104,14 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def soak_ingest(config: StackConfig, messages: int, time_scale: float, chaos_factory: Any, deadline_s: float, say: Any) -> dict[str, Any]:
+def soak_ingest(config: StackConfig, messages: int, spread_s: float, chaos_factory: Any, deadline_s: float, say: Any) -> dict[str, Any]:
     """Send, let the chaos loop run until everything has settled, then check every invariant; the figures."""
     where = resources(config)
     sqs, dynamodb = boto3_client("sqs", config), boto3_client("dynamodb", config)
     work = make_workload(messages, duplicates=0.20, malformed=0.05, seed=14)
     prefix = work.run_id + "-"
     malformed = set(work.malformed_bodies)
-    sender = Sender(config, where.queue_url, build_schedule(work.bodies, time_scale, seed=14))
+    sender = Sender(config, where.queue_url, build_schedule(work.bodies, spread_s, seed=14))
     dead: dict[str, str] = {}
 
     def posted() -> int:
