@@ -15,7 +15,7 @@ class RecoveryUnsupported(RuntimeError):
     """The installed runner lacks an internal this recovery relies on."""
 
 
-# Private (and a few public) members recovery.py and heartbeats.py use: object -> attribute -> expected parameters (None: not callable).
+# Private (and a few public) members recovery.py, heartbeats.py and stall_guard.py use: object -> attribute -> expected parameters (None: not callable).
 _REQUIRED: dict[str, dict[str, tuple[str, ...] | None]] = {
     "WebRunner": {"_executor": None, "_store": None, "_scheduler": None},
     "Executor": {
@@ -28,6 +28,7 @@ _REQUIRED: dict[str, dict[str, tuple[str, ...] | None]] = {
         "_closing": None,
         "_schedule_earliest_pending": ("execution_arn",),
         "_invoke_execution": ("execution_arn", "delay"),
+        "_invocation_gate": ("arn",),
         "_on_callback_timeout": ("execution_arn", "callback_id"),
         "_on_callback_heartbeat_timeout": ("execution_arn", "callback_id"),
         "_notify_parent_of_terminal_child": ("child_arn",),
@@ -46,6 +47,7 @@ _REQUIRED: dict[str, dict[str, tuple[str, ...] | None]] = {
 _EXECUTION_FIELDS = (
     "operations", "updates", "update_timestamps", "invocation_completions", "chained_invoke_children",
     "parent_execution_arn", "needs_reinvoke", "is_complete", "is_paused", "start_input", "durable_execution_arn",
+    "seq_counter", "token_sequence", "consecutive_failed_invocation_attempts",
 )  # fmt: skip
 
 

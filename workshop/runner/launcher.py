@@ -27,6 +27,9 @@ differences:
   CallbackStarted its Timeout and HeartbeatTimeout, a whole error read with
   execution data says Truncated: false, and an execution's ARN is
   arn:aws:lambda:...:function:<name>:<version>/durable-execution/<name>/<id>.
+- A stall guard (workshop/runner/stall_guard.py) invokes an execution whose
+  handler has a change it has not seen and no invocation follows (a lost
+  wake-up the soak found under load), logging each repair.
 - SIGTERM stops it gracefully (server, executor, scheduler) within a couple of
   seconds; a second SIGTERM, or a stop that hangs, exits at once.
 """
@@ -40,6 +43,7 @@ import signal
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +59,7 @@ from workshop.runner.function_configs import watched
 from workshop.runner.heartbeats import HeartbeatLog, heartbeat_log_path, install_heartbeat_log
 from workshop.runner.internals import RecoveryUnsupported, check_internals
 from workshop.runner.recovery import recover
+from workshop.runner.stall_guard import StallGuard
 from workshop.runner.timescale import install_time_scale
 
 logger = logging.getLogger("workshop.runner.launcher")
@@ -127,10 +132,12 @@ class RunnerApp(CliApp):
                 if heartbeats:
                     install_heartbeat_log(runner, heartbeats)
                 recovery = recover(runner, args.lambda_endpoint, heartbeats)
+                guard = StallGuard(runner, time.monotonic).start()  # lost wake-ups: see stall_guard.py
                 logger.info("durable runner serving on %s:%s (store %s %s)", args.host, args.port, args.store_type, args.store_path or "")
                 try:
                     runner.serve_forever()
                 finally:
+                    guard.stop()
                     recovery.stop()
             return 0
         except RecoveryUnsupported as exc:
