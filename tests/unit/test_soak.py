@@ -10,13 +10,15 @@ clock, with the invocation's deadline (the function's Timeout).
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from ingest.retries import POST_MAX_ATTEMPTS, post_retry
 from workshop.config import REPO_ROOT, TEMPLATE_PATH
 from workshop.provision import load_template, with_globals
-from workshop.tools.soak import run
+from workshop.tools.soak import hygiene, run
 from workshop.tools.soak.ingest import build_schedule
 
 
@@ -61,3 +63,25 @@ def test_only_the_full_profile_writes_the_committed_figures() -> None:
     assert run.results_path(run.PROFILES["short"]).parent == REPO_ROOT / ".workshop"
     smaller = run.Profile(**{**run.PROFILES["full"].__dict__, "messages": 100})
     assert run.results_path(smaller) != run.SOAK_JSON
+
+
+def test_files_held_open_under_the_state_folder_are_named(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    held = (tmp_path / "logs" / "host.log").open("w")
+    try:
+        assert f"{os.getpid()}:logs/host.log" in hygiene.open_files_under(tmp_path)
+    finally:
+        held.close()
+    assert hygiene.open_files_under(tmp_path) == []
+
+
+def test_the_stall_guards_repairs_are_counted_from_the_runners_log(tmp_path: Path) -> None:
+    log = tmp_path / "runner.log"
+    log.write_text(
+        "INFO durable runner serving\n"
+        "WARNING stall guard: invoked arn:1: an operation changed (unchanged for 10 s)\n"
+        "ERROR stall guard: could not check the executions\n"
+        "WARNING stall guard: re-armed arn:2: a wait or retry is due\n"
+    )
+    assert hygiene.stall_guard_repairs(log) == 2
+    assert hygiene.stall_guard_repairs(tmp_path / "missing.log") == 0

@@ -1,4 +1,4 @@
-"""What the soak leaves behind: the state folder's size before `down`, and after it no process or port of the stack.
+"""What the soak leaves behind: the state folder's size before `down`, and after it no process, port or open file of the stack.
 
 Why check at all: a soak that kills workers and restarts services by pid is
 where an orphaned worker, a port still held, or a log that grows without
@@ -37,9 +37,19 @@ def before_down(config: StackConfig) -> dict[str, Any]:
         "segments_jsonl_mb": round(segments.stat().st_size / 1e6, 1) if segments.exists() else 0.0,
         "logs_mb": folder_mb(state / "logs"),
         "runner_store_mb": folder_mb(state / "runner"),
+        "stall_guard_repairs": stall_guard_repairs(state / "logs" / "runner.log"),
         "_pids": [pid for s in stack.SERVICES if (pid := stack.running_pid(config, s))] + worker_pids(config),
         "_ports": [s.port(config) for s in stack.SERVICES],
     }
+
+
+def stall_guard_repairs(runner_log: Path) -> int:
+    """How many lost wake-ups the runner's stall guard repaired (its WARNING lines; workshop/runner/stall_guard.py)."""
+    try:
+        with runner_log.open(errors="replace") as lines:
+            return sum(1 for line in lines if "stall guard: " in line and "could not check" not in line)
+    except OSError:
+        return 0
 
 
 def _alive(pid: int) -> bool:
@@ -49,11 +59,30 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def open_files_under(folder: Path) -> list[str]:
+    """Files under `folder` that any process on this machine still holds open ("pid:path"), from /proc/*/fd."""
+    root, held = str(folder.resolve()), []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            links = list(fd_dir.iterdir())
+        except OSError:  # gone, or not ours to read
+            continue
+        for link in links:
+            try:
+                target = os.readlink(link)
+            except OSError:
+                continue
+            if target == root or target.startswith(root + os.sep):
+                held.append(f"{fd_dir.parent.name}:{target[len(root) + 1:] or '.'}")
+    return sorted(held)
+
+
 def after_down(config: StackConfig, before: dict[str, Any]) -> dict[str, Any]:
-    """The stack's processes still alive and its ports still bound once `down` returned (both must be empty)."""
+    """The stack's processes still alive, its ports still bound and its files still open once `down` returned (all must be empty)."""
     pids, ports = before.pop("_pids"), before.pop("_ports")
     return {
         **before,
         "processes_left": [pid for pid in pids if _alive(pid)],
         "ports_left": [port for port in ports if not stack.port_free(config.bind_host, port)],
+        "open_files_left": open_files_under(config.state_dir),
     }

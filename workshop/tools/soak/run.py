@@ -143,7 +143,9 @@ def render(results: dict[str, Any]) -> str:
     left = results["hygiene"]
     rows.append(("state folder before down (segments.jsonl, logs, runner store)",
                  f"{left['state_mb']} MB ({left['segments_jsonl_mb']} / {left['logs_mb']} / {left['runner_store_mb']} MB)"))  # fmt: skip
-    rows.append(("left after down (processes, ports, temp folder)", f"{left['processes_left'] or 0}, {left['ports_left'] or 0}, {left['temp_folder_left']}"))
+    rows.append(("lost wake-ups the runner's stall guard repaired", str(left["stall_guard_repairs"])))
+    rows.append(("left after down (processes, ports, open files, temp folder)",
+                 f"{left['processes_left'] or 0}, {left['ports_left'] or 0}, {left['open_files_left'] or 0}, {left['temp_folder_left']}"))  # fmt: skip
     counts = totals(results)
     rows += [("lost", str(counts["lost"])), ("duplicated", str(counts["duplicated"])), ("stuck", str(counts["stuck"]))]
     width = max(len(r[0]) for r in rows)
@@ -155,7 +157,7 @@ def render(results: dict[str, Any]) -> str:
 def failures(results: dict[str, Any]) -> list[str]:
     found = [f"{key}: {n}" for key, n in totals(results).items() if n]
     left = results.get("hygiene", {})
-    found += [f"left after down: {key} {left[key]}" for key in ("processes_left", "ports_left", "temp_folder_left") if left.get(key)]
+    found += [f"left after down: {key} {left[key]}" for key in ("processes_left", "ports_left", "open_files_left", "temp_folder_left") if left.get(key)]
     chaos = (results.get("ingest") or {}).get("chaos", {})
     found += [f"restart not done: {name}" for name in chaos.get("restarts_missed", [])]
     found += [f"chaos error: {e}" for e in chaos.get("errors", [])]
