@@ -31,6 +31,7 @@ from workshop.config import REPO_ROOT
 from workshop.tools.bench.machine import head_commit, machine
 from workshop.tools.measure import stack_rss_mb
 from workshop.tools.soak import hygiene
+from workshop.tools.soak.approval import soak_approval
 from workshop.tools.soak.chaos import Chaos, restart
 from workshop.tools.soak.ingest import soak_ingest
 from workshop.tools.soak.saga import soak_saga
@@ -79,7 +80,6 @@ def run(profile: Profile) -> dict[str, Any]:
         os.environ.pop(key, None)  # the private stack's config is passed explicitly
     os.environ[TIME_SCALE_ENV] = str(INGEST_TIME_SCALE)  # read by the runner when it starts (and when the chaos loop restarts it)
     results: dict[str, Any] = {"profile": profile.name, "time_scale": profile.time_scale, "duplicate_spread_s": profile.duplicate_spread_s}
-    results["approval"] = "not run: the approval-wait part of the soak is not written yet"
     with tempfile.TemporaryDirectory(prefix="workshop-soak-") as state:
         config = stack.private_config(Path(state))
         rss = PeakRss(config)
@@ -103,6 +103,9 @@ def run(profile: Profile) -> dict[str, Any]:
             restart(config, "runner")
             say(f"order saga: {profile.orders:,} orders at once, failures and callbacks at random...")
             results["saga"] = soak_saga(config, profile.orders, profile.time_scale, profile.deadline_s)
+            rss.sample()
+            say(f"approval wait: {profile.approvals:,} requests at once, the threshold raised mid-wait...")
+            results["approval"] = soak_approval(config, profile.approvals, profile.time_scale, profile.deadline_s)
             rss.sample()
         finally:
             left = hygiene.before_down(config)
@@ -136,9 +139,21 @@ def render(results: dict[str, Any]) -> str:
             ("saga end-to-end latency p50 / p99", f"{saga['latency_p50_s']} s / {saga['latency_p99_s']} s"),
             ("saga callbacks answered / too late / never", f"{saga['callbacks']['answered']} / {saga['callbacks']['answered_late']} / {saga['callbacks']['never']}"),
         ]  # fmt: skip
-    for part in ("approval",):
-        if isinstance(results.get(part), str):
-            rows.append((part, results[part]))
+    approval = results.get("approval") or {}
+    if approval:
+        plans, answers = approval["plans"], approval["answers"]
+        rows += [
+            ("approval requests (outcomes)", f"{approval['requests']:,} ({', '.join(f'{k} {v}' for k, v in sorted(approval['outcomes'].items()))})"),
+            ("approval sustained", f"{approval['requests_per_s']} requests/s ({approval['seconds']} s)"),
+            ("approval end-to-end latency p50 / p99", f"{approval['latency_p50_s']} s / {approval['latency_p99_s']} s"),
+            ("approval plans answered / escalated / timed out", f"{plans['answered']} / {plans['escalated']} / {plans['never']} (and {plans['below']} below the threshold)"),
+            ("approval threshold raised", f"{approval['threshold_before']} -> {approval['threshold_after']} after {approval['threshold_changed_after_s']} s"
+                                          f" ({'mid-wait' if approval['threshold_changed_mid_wait'] else 'NOT mid-wait'})"),
+            ("approval signing token found", f"in {len(approval['detail']['token_leaks'])} places (of {approval['token_scan']['files']} files, "
+                                             f"{approval['token_scan']['histories']} histories and results)"),
+        ]  # fmt: skip
+        if answers["refused"]:
+            rows.append(("approval answers refused", str(answers["refused"])))
     rows.append(("stack peak RSS", f"{results['peak_rss_mb']:.0f} MB"))
     left = results["hygiene"]
     rows.append(("state folder before down (segments.jsonl, logs, runner store)",

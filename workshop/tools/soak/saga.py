@@ -143,7 +143,7 @@ def check(config: StackConfig, env: dict[str, str], payloads: list[dict[str, Any
         if result.get("status") == "COMPENSATED" and (result.get("compensations") != expected or not _reversed_in_history(lam, arns[p["order_id"]], expected)):
             reverse_wrong.append(p["order_id"])
     unended = [oid for oid in arns if details.get(oid, {}).get("Status") not in ("SUCCEEDED", "FAILED")]
-    overdue = [oid for oid, d in details.items() if _modelled_s(d) > timeout_s]
+    overdue = [oid for oid, d in details.items() if modelled_s(d) > timeout_s]
     latencies = [ended_at[oid] - started_at[oid] for oid in ended_at]
     statuses: dict[str, int] = {}
     for r in results.values():
@@ -166,7 +166,7 @@ def _reversed_in_history(lam: Any, arn: str, expected: list[str]) -> bool:
     return len(firsts) == len(expected) and firsts == sorted(firsts)
 
 
-def _modelled_s(detail: dict[str, Any]) -> float:
+def modelled_s(detail: dict[str, Any]) -> float:
     start, end = detail.get("StartTimestamp"), detail.get("EndTimestamp")
     if not isinstance(start, datetime) or not isinstance(end, datetime):
         return 0.0
