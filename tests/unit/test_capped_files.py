@@ -1,20 +1,39 @@
 """The cap on the stack's logs and segments.jsonl (workshop/capped_files.py): where a file
-is cut, what the readers see across a rotation, the setting, and the log pump.
+is cut, what the readers see across a rotation, the setting, and the log pump, alone
+and as `make up` starts it for a service (the X-Ray sink: light, and it logs per datagram).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from workshop import capped_files
+from workshop import capped_files, stack
 from workshop.capped_files import CappedFile, backup_path
 from workshop.config import REPO_ROOT, StackConfig
+from workshop.stack import processes
 
 DEADLINE_S = 10.0
+
+
+def wait_for(predicate: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    pytest.fail(f"timed out after {deadline_s:.0f} s waiting for {what}")
 
 
 def numbered(first: int, count: int) -> bytes:
@@ -120,3 +139,56 @@ def test_the_pump_caps_its_input_and_ends_with_it(tmp_path: Path):
     assert pump.wait(timeout=DEADLINE_S) == 0, pump.stderr.read().decode()
     assert numbers(capped_files.read_lines(log)) == list(range(81, 109))  # 10 + 10 + 8 lines
     assert all(p.stat().st_size <= 110 for p in capped_files.files(log))
+
+
+def free_udp_and_tcp_port() -> int:
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            if stack.port_free("127.0.0.1", port):
+                return port
+    pytest.fail("no port free for both UDP and TCP")
+
+
+def health(config: StackConfig) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{config.xray_url}/health", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_a_started_service_logs_through_its_pump_and_both_caps_hold(tmp_path: Path):
+    """The X-Ray sink as `make up` starts it, with a 2 KB cap: its segments.jsonl (~110 bytes a
+    document) and its log (a warning per malformed datagram) rotate, a query sees the segments
+    across the rotation, and `_stop` leaves neither the service nor its pump."""
+    config = StackConfig(state_dir=tmp_path, xray_port=free_udp_and_tcp_port(), log_max_mb=0.002)
+    sink = next(s for s in stack.SERVICES if s.name == "xray-sink")
+    processes._start(config, sink)
+    try:
+        pump = stack.log_pump_pid(config, sink)
+        assert pump is not None
+        trace = "1-abcdef01-000000000000000000000001"
+        documents = [{"id": f"{n:016x}", "trace_id": trace, "name": "fn", "start_time": float(n), "end_time": n + 0.5} for n in range(100)]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            for document in documents:
+                udp.sendto(b'{"format": "json", "version": 1}\n' + json.dumps(document).encode(), ("127.0.0.1", config.xray_port))
+            for n in range(40):
+                udp.sendto(b"malformed %d" % n, ("127.0.0.1", config.xray_port))
+        wait_for(lambda: health(config)["received"] == 140, "the 140 datagrams to arrive")
+        segments = config.state_dir / "xray" / "segments.jsonl"
+        assert backup_path(segments, 1).exists() and segments.stat().st_size <= 2000
+        on_disk = [json.loads(line)["id"] for line in capped_files.read_lines(segments)]
+        with urllib.request.urlopen(f"{config.xray_url}/segments?trace_id={trace}", timeout=5) as response:
+            served = [d["id"] for d in json.loads(response.read())["Segments"]]
+        assert 10 < len(on_disk) < 100  # the oldest file was dropped...
+        assert served == on_disk == [d["id"] for d in documents][-len(on_disk) :]  # ...from memory too; the newest, in order, none lost
+    finally:
+        processes._stop(config, sink)
+    assert stack.log_pump_pid(config, sink) is None and not (tmp_path / "pids" / "xray-sink.log-pump.pid").exists()
+    assert not os.path.exists(f"/proc/{pump}") or Path(f"/proc/{pump}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    log = tmp_path / "logs" / "xray-sink.log"
+    assert backup_path(log, 1).exists() and all(p.stat().st_size <= 2000 for p in capped_files.files(log))
+    lines = capped_files.read_lines(log)
+    warned = [int(line.rsplit("b'malformed ", 1)[1].rstrip("'")) for line in lines if "b'malformed " in line]
+    assert warned == list(range(warned[0], 40))  # the newest warnings, none lost across the rotations
+    assert "stopped after 140 datagrams (40 malformed)" in lines[-1]  # the last line, written as it stopped
+
