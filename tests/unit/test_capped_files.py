@@ -192,3 +192,21 @@ def test_a_started_service_logs_through_its_pump_and_both_caps_hold(tmp_path: Pa
     assert warned == list(range(warned[0], 40))  # the newest warnings, none lost across the rotations
     assert "stopped after 140 datagrams (40 malformed)" in lines[-1]  # the last line, written as it stopped
 
+
+def test_the_function_host_caps_each_functions_log(tmp_path: Path):
+    from workshop.host.logsink import LogSink
+
+    class Logs:  # CloudWatch Logs in the emulator: not what this test is about
+        class exceptions:
+            ResourceAlreadyExistsException = KeyError
+
+        def __getattr__(self, name: str) -> Callable[..., None]:
+            return lambda **kwargs: None
+
+    sink = LogSink(Logs(), tmp_path, max_bytes=110)
+    for n in range(1, 50, 3):
+        sink.write("payment", "/aws/lambda/payment", "stream", [f"line {m:05d}" for m in range(n, n + 3)])
+    log = tmp_path / "payment.log"
+    assert [p.name for p in capped_files.files(log)] == ["payment.log.2", "payment.log.1", "payment.log"]
+    assert all(p.stat().st_size <= 110 for p in capped_files.files(log))
+    assert numbers(capped_files.read_lines(log)) == list(range(31, 52))  # 10 + 10 + 1 lines, the newest

@@ -60,7 +60,7 @@ class FunctionHost:
         self.config = config
         self.registry = Registry(config)
         self.pool = WorkerPool()
-        self.logs = LogSink(boto3_client("logs", config), config.state_dir / "logs" / "functions")
+        self.logs = LogSink(boto3_client("logs", config), config.state_dir / "logs" / "functions", config.log_max_bytes)
         self.invocations = InvocationIndex(config.state_dir / "invocations.jsonl")
         self._name_locks: dict[tuple[str, str], threading.Lock] = {}
         self._name_locks_guard = threading.Lock()
