@@ -7,7 +7,11 @@ take it past the cap it is renamed NAME.1 (NAME.1 becomes NAME.2, and the old
 NAME.2 is deleted) and a new NAME is begun. So each capped file takes at most
 (1 + BACKUPS) x the cap on disk: 15 MB by default. A file is cut only after a
 newline, so a log line or a segment document is never split across two files;
-a single line longer than the cap gets a file of its own.
+a single line longer than the cap gets a file of its own. That is exact for
+the files our own code writes; the services' logs are rotated by copytruncate
+once they have reached the cap (below), so they can pass it by a few seconds'
+output, and a cut may fall inside a line (the readers join the files, so
+the line still reads whole).
 
 Why 5 MB and two backups: a full `make soak` (10,000 messages, 500 orders,
 restarts) writes about 1 MB of segments and 1 MB of logs in all
@@ -18,37 +22,51 @@ bounds the sink: ~75 MB at most. The stack's ~16 capped files (5 services, ~11
 functions) stay under ~240 MB on disk in the worst case.
 
 Readers: read_bytes / read_lines / tail read NAME.2, NAME.1, then NAME, and
-read again when a rotation happened meanwhile (a file's inode changed), so a
-reader sees every line of the window once, across a rotation. The window is
+read again when a rotation happened meanwhile (a file's inode changed, or a
+copytruncate's marker appeared), so a reader sees every line of the window
+once, across a rotation. The window is
 what the files hold; older lines are gone, which is the point of the cap.
 
-Writers: CappedFile.append, one writer per file (the sink and the function
-host write under a lock; each service's output has its own log pump).
+Writers, two kinds:
 
-Service output goes through a log pump, `python -S -m workshop.capped_files
-pump LOG` (workshop.stack.processes starts one per service, the service's
-stdout and stderr being the write end of a pipe whose read end is the pump's
-stdin). Why a pump rather than each service writing its own log through a
-rotating handler: not all a service writes goes through Python's logging:
-MiniStack's output, a traceback at a crash (before any handler exists, or
-while the interpreter dies), C-level writes, and the function host's workers,
-whose stderr is the host's. A pipe catches all of it, and the pump is the
-file's one writer, so a rotation is a rename that loses nothing (copytruncate,
-which keeps a plain file as stdout, loses what is written between the copy and
-the truncate). The pump lives as long as its input: it ends when the last
-process holding the pipe's write end (the service and any child it started)
-is gone, so nothing needs to stop it and nothing can leave it behind;
-processes._stop still waits for it. Cost: one small process per service,
-~12 MB RSS of which ~6 MB its own (the rest is the interpreter's shared
-pages); stdlib only, started with -S.
+- CappedFile.append, for the files our own code writes (segments.jsonl by
+  the X-Ray sink, each function's log by the function host), one writer per
+  file, under a lock: the rotation is a rename before the write that would
+  pass the cap, so the cap is exact and nothing is lost.
+- copytruncate, for each service's stdout and stderr log (<state>/logs/NAME.log),
+  called every few seconds by the function host's log keeper
+  (workshop/host/log_keeper.py). Why not a rotating writer there: not all a
+  service writes goes through our Python code: MiniStack's output, a
+  traceback at a crash (before any handler exists, or while the interpreter
+  dies), C-level writes, and the function host's workers, whose stderr is
+  the host's. The services keep what they had: the log opened with O_APPEND
+  as their stdout and stderr (workshop.stack.processes). logrotate's
+  "copytruncate": NAME is copied to NAME.1 and truncated to 0 in place; an
+  O_APPEND writer's next write lands at the new end, so no process has to
+  reopen anything and no extra process runs (a pipe to a "log pump" per
+  service did the same without loss, at ~12 MB RSS each, ~60 MB for the
+  stack). Known cost, as logrotate documents: a line written between the
+  end of the copy and the truncate is lost. The window is kept to a few
+  system calls: the copy reads to the end of the file, the copy is put in
+  place as NAME.1, whatever was appended meanwhile is copied after it, and
+  NAME is truncated at once. The cap is approximate: a log is rotated once
+  it has reached the cap at a check, so it can pass the cap by what is
+  written in one check interval (5 s).
+
+  While a copytruncate runs, NAME.rotating exists (the copy is in
+  NAME.copy until it becomes NAME.1): a reader that meets it waits for the
+  rotation to end (a few milliseconds), so it does not show the copied lines
+  twice (in NAME.1 and in NAME before the truncate). A marker older than
+  STALE_ROTATION_S is one a killed host left; readers ignore it and the
+  keeper removes it when it starts. A host killed mid-rotation can leave the
+  copied lines in both NAME.1 and NAME: shown twice, never lost.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -58,7 +76,9 @@ MAX_MB_LIMIT = 1024.0  # a cap above 1 GB per file is no cap on a laptop
 BACKUPS = 2  # NAME.1 and NAME.2
 MB = 1_000_000  # as the soak reports sizes
 _READ_ATTEMPTS = 10
-_PIPE_BYTES = 1 << 20  # the pump's pipe: room for a burst while the pump writes (Linux's default is 64 KiB)
+_READ_WAIT_S = 1.0  # at most this long a reader waits for a copytruncate in progress
+STALE_ROTATION_S = 10.0  # a copytruncate marker older than this was left by a killed host
+_COPY_CHUNK = 1 << 20
 
 
 def max_mb_from_env(environ: Mapping[str, str] = os.environ) -> float:
@@ -100,6 +120,22 @@ def total_bytes(path: str | Path) -> int:
     return total
 
 
+def rotation_marker(path: Path) -> Path:
+    """NAME.rotating: present while copytruncate rotates NAME."""
+    return path.with_name(f"{path.name}.rotating")
+
+
+def _copy_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.copy")
+
+
+def _rotating(path: Path) -> bool:
+    try:
+        return time.time() - rotation_marker(path).stat().st_mtime < STALE_ROTATION_S
+    except OSError:
+        return False
+
+
 def _identity(path: Path) -> tuple[tuple[str, int], ...]:
     found = []
     for p in [backup_path(path, n) for n in range(BACKUPS, 0, -1)] + [path]:
@@ -112,9 +148,13 @@ def _identity(path: Path) -> tuple[tuple[str, int], ...]:
 
 def _read_newest_first(path: Path, enough: int | None) -> bytes:
     """NAME.2 + NAME.1 + NAME as one byte string, stopping early once `enough` newlines are read
-    (newest file first); read again when a rotation happened meanwhile."""
+    (newest file first); read again when a rotation happened meanwhile, and wait (up to
+    _READ_WAIT_S) while a copytruncate is under way."""
     data = b""
+    deadline = time.monotonic() + _READ_WAIT_S
     for _ in range(_READ_ATTEMPTS):
+        while _rotating(path) and time.monotonic() < deadline:
+            time.sleep(0.005)
         before = _identity(path)
         data, moved = b"", False
         for p in reversed([backup_path(path, n) for n in range(BACKUPS, 0, -1)] + [path]):
@@ -127,7 +167,8 @@ def _read_newest_first(path: Path, enough: int | None) -> bytes:
                 continue
             if enough is not None and data.count(b"\n") > enough:
                 break
-        if not moved and _identity(path) == before:
+        # a copytruncate begun meanwhile shows as its marker; one ended meanwhile, as NAME.1's new inode
+        if not moved and not _rotating(path) and _identity(path) == before:
             return data
     return data  # rotating on every read is not a real load; the last read is still whole lines
 
@@ -168,7 +209,7 @@ class CappedFile:
 
         Opened for each call, so no descriptor is held between writes (and a
         file removed meanwhile is simply begun again). OSError is the caller's
-        to handle: the sink counts it, the pump drops the chunk.
+        to handle: the sink counts it and goes on.
         """
         rotations, start, end = 0, 0, len(data)
         out = open(self.path, "ab")
@@ -207,48 +248,60 @@ class CappedFile:
             os.replace(self.path, backup_path(self.path, 1))
 
 
-def pump(source_fd: int, target: CappedFile) -> None:
-    """Copy what arrives on `source_fd` into `target` until end of file (every writer gone).
+def _copy_to_end(source: int, target: int) -> None:
+    while chunk := os.read(source, _COPY_CHUNK):
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(target, view) :]
 
-    A chunk that cannot be written (a full disk) is dropped and counted in a
-    line of the log once writing works again: the service must never block
-    or fail because its log cannot be written.
+
+def copytruncate(path: str | Path, max_bytes: int) -> bool:
+    """Rotate a log that other processes append to (O_APPEND) once it has reached `max_bytes`:
+    copy NAME to NAME.1 (NAME.1 to NAME.2, the oldest deleted), then truncate NAME to 0 in place.
+
+    True when it rotated. Why copytruncate for the services' logs, and what it
+    costs (a line written between the end of the copy and the truncate is
+    lost): the module's docstring. The steps keep that window to the second
+    copy's last read and the truncate: the copy is read to NAME's end into
+    NAME.copy, the backups are shifted and NAME.copy becomes NAME.1, whatever
+    was appended during the first copy is copied after it, NAME is truncated.
+    OSError is the caller's (a full disk: NAME.copy is removed, NAME left as it was).
     """
+    path = Path(path)
     try:
-        import fcntl
-
-        if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux only
-            fcntl.fcntl(source_fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-    except OSError:
-        pass  # not a pipe, or above /proc/sys/fs/pipe-max-size: the default buffer works too
-    dropped = 0
-    while True:
+        if path.stat().st_size < max_bytes:
+            return False
+    except FileNotFoundError:
+        return False
+    marker, copy = rotation_marker(path), _copy_path(path)
+    marker.touch()
+    try:
+        source = os.open(path, os.O_RDWR)  # not O_APPEND, not O_TRUNC: read it, then truncate it
         try:
-            data = os.read(source_fd, 65536)
-        except InterruptedError:
-            continue
-        if not data:
-            return
-        try:
-            if dropped:
-                target.append(f"[log pump] {dropped} bytes of output could not be written and were dropped\n".encode())
-                dropped = 0
-            target.append(data)
-        except Exception:  # noqa: BLE001 - drop this chunk, keep the service's pipe flowing
-            dropped += len(data)
+            target = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                _copy_to_end(source, target)  # the bulk, while the services go on writing
+                for number in range(BACKUPS - 1, 0, -1):
+                    older = backup_path(path, number)
+                    if older.exists():
+                        os.replace(older, backup_path(path, number + 1))
+                os.replace(copy, backup_path(path, 1))
+                _copy_to_end(source, target)  # what was appended during the first copy
+                os.ftruncate(source, 0)  # O_APPEND writers' next write lands at 0
+            finally:
+                os.close(target)
+        finally:
+            os.close(source)
+    except BaseException:
+        copy.unlink(missing_ok=True)
+        raise
+    finally:
+        marker.unlink(missing_ok=True)
+    return True
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workshop.capped_files", description="The stack's capped files.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    pumping = commands.add_parser("pump", help="copy stdin into a capped log until end of file")
-    pumping.add_argument("log", type=Path)
-    pumping.add_argument("--max-bytes", type=int, help=f"the cap (default: {SETTING}, else {DEFAULT_MAX_MB:g} MB)")
-    args = parser.parse_args(argv)
-    args.log.parent.mkdir(parents=True, exist_ok=True)
-    pump(sys.stdin.fileno(), CappedFile(args.log, args.max_bytes))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def clear_stale_rotation(path: str | Path) -> None:
+    """Remove what a copytruncate killed midway left (its marker and its unfinished copy)."""
+    path = Path(path)
+    rotation_marker(path).unlink(missing_ok=True)
+    _copy_path(path).unlink(missing_ok=True)

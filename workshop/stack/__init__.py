@@ -8,7 +8,7 @@ X-Ray sink it runs (xray_sink.py).
 
 from workshop.stack.ports import free_port, port_free, port_owner, private_config
 from workshop.stack.processes import StackError, down, provision_stack, run_service, up
-from workshop.stack.services import SERVICES, Service, healthy, log_pump_pid, running_pid, service_url
+from workshop.stack.services import SERVICES, Service, healthy, running_pid, service_url
 from workshop.stack.status import logs, status, worker_lines
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "down",
     "free_port",
     "healthy",
-    "log_pump_pid",
     "logs",
     "port_free",
     "port_owner",

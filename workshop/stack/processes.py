@@ -3,9 +3,9 @@
 `make up` / `make down` / `make status` / `make logs` call this. Every process
 binds to 127.0.0.1, writes its pid file and log under the state folder, and is
 stopped by that pid (after checking the pid still belongs to it). Readiness is
-awaited by health checks with a deadline, never by a fixed sleep. A service's
-stdout and stderr go through a pipe to its log pump, which caps the log
-(workshop/capped_files.py says why a pump); the pump ends with its service.
+awaited by health checks with a deadline, never by a fixed sleep. A
+service's stdout and stderr are its log, opened with O_APPEND; the function
+host's log keeper caps it in place (copytruncate, workshop/capped_files.py).
 """
 
 from __future__ import annotations
@@ -26,26 +26,11 @@ from workshop import registry as function_registry
 from workshop.config import REPO_ROOT, StackConfig
 from workshop.stack.ports import port_free, port_owner
 from workshop.stack.ports import free_port  # noqa: F401 - test_cli.py, test_metrics.py and test_provision.py import it from here
-from workshop.stack.services import (
-    SERVICES,
-    Service,
-    _log_file,
-    _log_pump_pid_file,
-    _pid_file,
-    _service_env,
-    _tail,
-    healthy,
-    log_pump_pid,
-    running_pid,
-    service_url,
-)
+from workshop.stack.services import SERVICES, Service, _log_file, _pid_file, _service_env, _tail, healthy, running_pid, service_url
 from workshop.stack.status import logs, status
 
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 15.0
-# A pump ends within milliseconds of its service; longer means a process the service
-# left behind still holds the pipe, and the pump is stopped so the next one owns the log.
-PUMP_DEADLINE_S = 5.0
 
 
 class StackError(SystemExit):
@@ -67,22 +52,17 @@ def _start(config: StackConfig, service: Service) -> float:
     log_path = _log_file(config, service)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = _service_env(config, service)
-    command = service.command(config)  # before the pump: it may refuse (the emulator's environment missing)
     started = time.monotonic()
-    _end_log_pump(config, service)  # the pump of an earlier run, if it is still draining: one writer per log
-    output = _start_log_pump(config, service)
-    try:
+    with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            command,
-            stdout=output,
+            service.command(config),
+            stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=env,
             cwd=REPO_ROOT,
             start_new_session=True,  # not killed with the terminal that ran `make up`
         )
-    finally:
-        os.close(output)  # the service (and what it starts) holds the only write ends now
     pid_path = _pid_file(config, service)
     pid_path.parent.mkdir(parents=True, exist_ok=True)
     pid_path.write_text(str(process.pid))
@@ -90,48 +70,11 @@ def _start(config: StackConfig, service: Service) -> float:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pid_path.unlink(missing_ok=True)
-            _end_log_pump(config, service)  # its last lines are in the log before they are shown
             raise StackError(f"{service.name} exited with code {process.returncode} while starting. Last lines of {log_path}:\n{_tail(log_path, 15)}")
         if healthy(config, service, timeout=0.5):
             return time.monotonic() - started
         time.sleep(0.05)
     raise StackError(f"{service.name} was not healthy within {START_DEADLINE_S:.0f} s. See {log_path}:\n{_tail(log_path, 15)}")
-
-
-def _start_log_pump(config: StackConfig, service: Service) -> int:
-    """Start the service's log pump; the write end of its pipe, for the service's stdout and stderr."""
-    read_end, write_end = os.pipe()
-    try:
-        pump = subprocess.Popen(
-            [sys.executable, "-S", "-m", "workshop.capped_files", "pump", str(_log_file(config, service)), "--max-bytes", str(config.log_max_bytes)],
-            stdin=read_end,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=REPO_ROOT,
-            start_new_session=True,
-        )
-    except BaseException:
-        os.close(write_end)
-        raise
-    finally:
-        os.close(read_end)
-    pid_path = _log_pump_pid_file(config, service)
-    pid_path.parent.mkdir(parents=True, exist_ok=True)
-    pid_path.write_text(str(pump.pid))
-    return write_end
-
-
-def _end_log_pump(config: StackConfig, service: Service, deadline_s: float = PUMP_DEADLINE_S) -> None:
-    """Wait for the pump to write the last of its service's output and end; stop it after the deadline."""
-    pid = log_pump_pid(config, service)
-    if pid is not None:
-        deadline = time.monotonic() + deadline_s
-        while log_pump_pid(config, service) is not None and not _is_zombie(pid):
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGTERM)  # a process the service left behind holds the pipe
-                break
-            time.sleep(0.02)
-    _log_pump_pid_file(config, service).unlink(missing_ok=True)
 
 
 def run_service(config: StackConfig, name: str) -> None:
@@ -151,12 +94,6 @@ def _env_key(service: Service) -> str:
 
 
 def _stop(config: StackConfig, service: Service) -> str:
-    result = _stop_service(config, service)
-    _end_log_pump(config, service)
-    return result
-
-
-def _stop_service(config: StackConfig, service: Service) -> str:
     pid = running_pid(config, service)
     pid_path = _pid_file(config, service)
     if pid is None:

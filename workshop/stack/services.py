@@ -105,22 +105,8 @@ def _pid_file(config: StackConfig, service: Service) -> Path:
 
 
 def _log_file(config: StackConfig, service: Service) -> Path:
-    """Written by the service's log pump (workshop/capped_files.py), rotated to .1 and .2 at the cap."""
+    """The service's stdout and stderr (O_APPEND); the host's log keeper rotates it to .1 and .2 at the cap."""
     return config.state_dir / "logs" / f"{service.name}.log"
-
-
-def _log_pump_pid_file(config: StackConfig, service: Service) -> Path:
-    return config.state_dir / "pids" / f"{service.name}.log-pump.pid"
-
-
-def log_pump_pid(config: StackConfig, service: Service) -> int | None:
-    """The recorded pid of the service's log pump, if that process is alive and is still its pump."""
-    try:
-        pid = int(_log_pump_pid_file(config, service).read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (OSError, ValueError):
-        return None
-    return pid if b"workshop.capped_files" in cmdline and str(_log_file(config, service)).encode() in cmdline else None
 
 
 def running_pid(config: StackConfig, service: Service) -> int | None:

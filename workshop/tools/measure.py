@@ -49,12 +49,7 @@ def tree_rss_mb(pid: int) -> float:
 
 
 def stack_rss_mb(config: StackConfig) -> dict[str, float]:
-    """Each service with its descendants, and the log pumps (one per service, not its children) together."""
-    rss = {s.name: tree_rss_mb(pid) for s in stack.SERVICES if (pid := stack.running_pid(config, s))}
-    pumps = [pid for s in stack.SERVICES if (pid := stack.log_pump_pid(config, s))]
-    if pumps:
-        rss["log pumps"] = sum(tree_rss_mb(pid) for pid in pumps)
-    return rss
+    return {s.name: tree_rss_mb(pid) for s in stack.SERVICES if (pid := stack.running_pid(config, s))}
 
 
 def run_one_order(config: StackConfig) -> None:

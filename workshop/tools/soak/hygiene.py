@@ -1,8 +1,8 @@
 """What the soak leaves behind: the state folder's size before `down`, and after it no process or port of the stack.
 
 Why check at all: a soak that kills workers and restarts services by pid is
-where an orphaned worker or log pump, a port still held, or a log that grows
-without bound would show. The worker pids are the host's own list (GET
+where an orphaned worker, a port still held, or a log that grows without
+bound would show. The worker pids are the host's own list (GET
 /_workshop/workers), taken just before the stack is stopped. The logs and
 segments.jsonl are capped (workshop/capped_files.py); their sizes count the
 rotated files (.1, .2) too.
@@ -39,8 +39,7 @@ def before_down(config: StackConfig) -> dict[str, Any]:
         "segments_jsonl_mb": round(capped_files.total_bytes(segments) / 1e6, 1),
         "logs_mb": folder_mb(state / "logs"),
         "runner_store_mb": folder_mb(state / "runner"),
-        "_pids": [pid for s in stack.SERVICES for pid in (stack.running_pid(config, s), stack.log_pump_pid(config, s)) if pid]
-        + worker_pids(config),
+        "_pids": [pid for s in stack.SERVICES if (pid := stack.running_pid(config, s))] + worker_pids(config),
         "_ports": [s.port(config) for s in stack.SERVICES],
     }
 
