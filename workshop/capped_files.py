@@ -24,8 +24,8 @@ functions) stay under ~240 MB on disk in the worst case.
 Readers: read_bytes / read_lines / tail read NAME.2, NAME.1, then NAME, and
 read again when a rotation happened meanwhile (a file's inode changed, or a
 copytruncate's marker appeared), so a reader sees every line of the window
-once, across a rotation. The window is
-what the files hold; older lines are gone, which is the point of the cap.
+once, across a rotation. The window is what the files hold; older lines are
+gone, which is the point of the cap.
 
 Writers, two kinds:
 
