@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workshop import capped_files
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"
 LOCAL_PARAMETERS_PATH = REPO_ROOT / "infra" / "local-parameters.json"
@@ -91,6 +93,13 @@ class StackConfig:
     # The event source mappings give a failed message back to its queue this many seconds
     # later; AWS waits for the queue's visibility timeout (see workshop/host/esm.py).
     esm_retry_s: int = field(default_factory=_esm_retry_seconds)
+    # WORKSHOP_LOG_MAX_MB: each log and the X-Ray sink's segments.jsonl is rotated at this
+    # size, two older files kept (the policy and why: workshop/capped_files.py).
+    log_max_mb: float = field(default_factory=capped_files.max_mb_from_env)
+
+    @property
+    def log_max_bytes(self) -> int:
+        return capped_files.max_bytes_of(self.log_max_mb)
 
     @property
     def emulator_url(self) -> str:

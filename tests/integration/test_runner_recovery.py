@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.integration.polling import wait_for
-from workshop import stack
+from workshop import capped_files, stack
 from workshop import registry as function_registry
 from workshop.runner import function_configs
 from workshop.stack import processes
@@ -251,7 +251,7 @@ def _due_while_down(r: Restarted, name: str) -> None:
 
 
 def _runner_log(r: Restarted) -> str:
-    return (r.config.state_dir / "logs" / "runner.log").read_text()
+    return capped_files.read_text(r.config.state_dir / "logs" / "runner.log")  # across a rotation
 
 
 @pytest.mark.live

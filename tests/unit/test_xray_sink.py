@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from workshop import stack
+from workshop import capped_files, stack
 from workshop.stack import processes
 from workshop.cli import main
 from workshop.inspect import Services
@@ -196,6 +196,26 @@ def test_documents_survive_a_restart_and_a_cut_line_is_skipped(tmp_path: Path):
     again = SegmentStore(path)
     assert len(again) == 3
     assert [d["name"] for d in again.query({"execution_arn": [E1]})][0] == "order-saga"
+
+
+def test_the_store_holds_what_its_capped_files_hold_across_rotations_and_restarts(tmp_path: Path):
+    path = tmp_path / "segments.jsonl"
+    store = SegmentStore(path, max_bytes=3000)
+    traces = [saga_trace(f"1-dddddddd-{n:024d}", f"{n:015d}f", E1 if n % 2 else E2, f"req-{n}", float(n)) for n in range(30)]
+    for trace in traces:
+        for document in trace:
+            store.add(document)
+    assert [p.name for p in capped_files.files(path)] == ["segments.jsonl.2", "segments.jsonl.1", "segments.jsonl"]
+    on_disk = [json.loads(line) for line in capped_files.read_lines(path)]
+    assert len(store) == len(on_disk) < 90  # the oldest file's documents are gone from memory too
+    answered = store.query()
+    assert sorted(d["id"] for d in answered) == sorted(d["id"] for d in on_disk)
+    assert store.query({"execution_arn": [E1]}) == SegmentStore(path, max_bytes=3000).query({"execution_arn": [E1]})  # a restart answers the same
+    # a trace whose documents lie in two files is answered whole
+    first_of_current = json.loads(path.read_text().splitlines()[0])
+    split = next(t for t in traces if t[0]["trace_id"] == first_of_current["trace_id"])
+    assert first_of_current["id"] != split[0]["id"], "this trace starts in the current file: pick another split"
+    assert [d["id"] for d in store.query({"trace_id": [split[0]["trace_id"]]})] == [d["id"] for d in split]
 
 
 def free_udp_and_tcp_port() -> int:

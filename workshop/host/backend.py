@@ -24,6 +24,7 @@ from workshop.host.errors import AwsError
 from workshop.host.esm import InFlightBatches, SqsPoller
 from workshop.host.execution_ends import ExecutionEnds
 from workshop.host.invocations import InvocationIndex
+from workshop.host.log_keeper import LogKeeper
 from workshop.host.logsink import LogSink, framed_lines
 from workshop.host.names import LATEST, executed_version, function_arn, published_versions
 from workshop.host.runner_client import RunnerClient, json_or_text
@@ -37,6 +38,7 @@ SYNC_INVOKE_LIMIT_S = 15 * 60  # a synchronous invoke, durable or not, is capped
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 256 * 1024
 ENDS_POLL_S = 0.25  # how often a waiting Invoke asks the runner when no handler run said the execution ended
+LOG_KEEPER_STOP_S = 5.0  # a rotation copies one log of a few MB: milliseconds
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
 _PASSED_THROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
 
@@ -60,7 +62,7 @@ class FunctionHost:
         self.config = config
         self.registry = Registry(config)
         self.pool = WorkerPool()
-        self.logs = LogSink(boto3_client("logs", config), config.state_dir / "logs" / "functions")
+        self.logs = LogSink(boto3_client("logs", config), config.state_dir / "logs" / "functions", config.log_max_bytes)
         self.invocations = InvocationIndex(config.state_dir / "invocations.jsonl")
         self._name_locks: dict[tuple[str, str], threading.Lock] = {}
         self._name_locks_guard = threading.Lock()
@@ -69,6 +71,8 @@ class FunctionHost:
         self.in_flight = InFlightBatches(config.state_dir / "esm-in-flight")
         self.runner = RunnerClient(config.runner_url)
         self.ends = ExecutionEnds(self.stop_event)
+        # the services' stdout/stderr logs, capped by copytruncate (workshop/host/log_keeper.py)
+        self.log_keeper = LogKeeper(config.state_dir / "logs", config.log_max_bytes, self.stop_event)
         self.shape_audit = ShapeAudit.from_env()  # None unless WORKSHOP_SHAPE_AUDIT names a file (a live test's)
 
     # ---- running handlers -------------------------------------------------
@@ -303,16 +307,21 @@ class FunctionHost:
             log.info("returned %d messages that a previous host had received and not settled", returned)
 
     def start(self) -> None:
-        """Before the first request: batches a previous host left in flight, the pollers, housekeeping."""
+        """Before the first request: batches a previous host left in flight, the pollers, housekeeping, the log keeper."""
         self.return_unsettled_batches()
         self.start_pollers()
         threading.Thread(target=self.housekeeping_loop, name="housekeeping", daemon=True).start()
+        self.log_keeper.start()
 
     def stop(self) -> None:
-        """Waits end, pollers stop at their next turn, and every worker process is stopped by its pid."""
+        """Waits end, pollers stop at their next turn, every worker process is stopped by its pid,
+        and a log rotation under way ends before the host does (a daemon thread cut at exit could
+        leave a log copied and not truncated)."""
         self.stop_event.set()
         self.ends.wake_all()
         self.pool.shutdown()
+        if not self.log_keeper.join(LOG_KEEPER_STOP_S):
+            log.warning("the log keeper did not end within %.0f s", LOG_KEEPER_STOP_S)
 
     def housekeeping_loop(self) -> None:
         """Every second: pick up new mappings, stop workers idle for too long."""

@@ -4,7 +4,9 @@ Each invocation is framed by Lambda's own START / END / REPORT lines, so a
 reader can cut a log stream into invocations by request id (the durable
 execution history records the request id of every invocation, which is how
 `workshop timeline` puts each invocation's log lines next to its operations).
-A plain-text copy per function is kept under the state folder for `make logs`.
+A plain-text copy per function is kept under the state folder for `make logs`,
+capped like the stack's other logs (workshop/capped_files.py: NAME.log.1 and
+.2 at WORKSHOP_LOG_MAX_MB).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workshop import capped_files
 from workshop.host.pool import InvocationOutcome
 
 log = logging.getLogger("function_host.logs")
@@ -42,18 +45,19 @@ def framed_lines(outcome: InvocationOutcome, version: str, memory_mb: int, init_
 class LogSink:
     """Writes invocation output to CloudWatch Logs (emulator) and a local file."""
 
-    def __init__(self, logs_client: Any, local_dir: Path) -> None:
+    def __init__(self, logs_client: Any, local_dir: Path, max_bytes: int | None = None) -> None:
         self._client = logs_client
         self._local_dir = local_dir
+        self._max_bytes = max_bytes
         self._local_dir.mkdir(parents=True, exist_ok=True)
         self._known_streams: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def write(self, function_name: str, log_group: str, stream: str, lines: list[str]) -> None:
         now_ms = int(time.time() * 1000)
-        with self._lock, open(self._local_dir / f"{function_name}.log", "a", encoding="utf-8") as local:
-            for line in lines:
-                local.write(line + "\n")
+        text = "".join(line + "\n" for line in lines)
+        with self._lock:
+            capped_files.CappedFile(self._local_dir / f"{function_name}.log", self._max_bytes).append(text.encode("utf-8"))
         try:
             self._ensure_stream(log_group, stream)
             # one timestamp per line, increasing, so the order survives any reader

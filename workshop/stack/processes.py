@@ -3,7 +3,9 @@
 `make up` / `make down` / `make status` / `make logs` call this. Every process
 binds to 127.0.0.1, writes its pid file and log under the state folder, and is
 stopped by that pid (after checking the pid still belongs to it). Readiness is
-awaited by health checks with a deadline, never by a fixed sleep.
+awaited by health checks with a deadline, never by a fixed sleep. A
+service's stdout and stderr are its log, opened with O_APPEND; the function
+host's log keeper caps it in place (copytruncate, workshop/capped_files.py).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from workshop import capped_files
 from workshop.config import REGION, REPO_ROOT, StackConfig, aws_env, stack_env
 from workshop.runner import function_configs
 
@@ -104,6 +105,7 @@ def _pid_file(config: StackConfig, service: Service) -> Path:
 
 
 def _log_file(config: StackConfig, service: Service) -> Path:
+    """The service's stdout and stderr (O_APPEND); the host's log keeper rotates it to .1 and .2 at the cap."""
     return config.state_dir / "logs" / f"{service.name}.log"
 
 
@@ -141,11 +143,11 @@ def healthy(config: StackConfig, service: Service, timeout: float = 1.0) -> bool
 
 
 def _service_env(config: StackConfig, service: Service) -> dict[str, str]:
-    return {**os.environ, **aws_env(config), **service.env(config), "PYTHONUNBUFFERED": "1", **stack_env(config)}
+    # the cap is passed on so the X-Ray sink and the host cap their files as this config says
+    cap = {capped_files.SETTING: str(config.log_max_mb)}
+    return {**os.environ, **aws_env(config), **service.env(config), "PYTHONUNBUFFERED": "1", **stack_env(config), **cap}
 
 
 def _tail(path: Path, lines: int) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+    """The last lines of a log, across its rotation."""
+    return capped_files.tail(path, lines)

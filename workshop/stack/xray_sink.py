@@ -15,7 +15,11 @@ the latest document per id, a completed one winning over an in-progress one.
 
 Storage: every accepted document is appended as one JSON line to
 config.state_dir/xray/segments.jsonl and read back at start, so traces survive
-`make down` / `make up` like the rest of the stack's state.
+`make down` / `make up` like the rest of the stack's state. The file is capped
+(workshop/capped_files.py: rotated to segments.jsonl.1 and .2 at
+WORKSHOP_LOG_MAX_MB), and the sink keeps in memory exactly what the files
+hold: when the oldest file is dropped, so are its documents, so a query
+answers the same before and after a restart.
 
 HTTP on TCP 127.0.0.1 at the same port number (the real daemon listens on TCP
 2000 too, for sampling rules; here it answers queries):
@@ -38,11 +42,13 @@ import signal
 import socket
 import threading
 import urllib.parse
+from collections import deque
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from workshop import capped_files
 from workshop.config import StackConfig
 
 log = logging.getLogger("xray_sink")
@@ -133,18 +139,31 @@ def _trace_matches(documents: list[dict[str, Any]], filters: dict[str, list[str]
 
 
 class SegmentStore:
-    """Every accepted document, in memory and appended to a JSON-lines file."""
+    """Every accepted document, in memory and appended to a capped JSON-lines file.
 
-    def __init__(self, path: Path) -> None:
+    In memory, one list per file of the rotation (oldest first), so a rotation
+    that deletes the oldest file forgets its documents too.
+    """
+
+    def __init__(self, path: Path, max_bytes: int | None = None) -> None:
         self.path = path
+        self._file = capped_files.CappedFile(path, max_bytes)
         self._lock = threading.Lock()
-        self._documents: list[dict[str, Any]] = []
+        self._generations: deque[list[dict[str, Any]]] = deque(maxlen=1 + capped_files.BACKUPS)
         self.write_errors = 0
         path.parent.mkdir(parents=True, exist_ok=True)
+        for file in capped_files.files(path):
+            if file != path:
+                self._generations.append(self._load(file))
+        self._generations.append(self._load(path))
+
+    @staticmethod
+    def _load(path: Path) -> list[dict[str, Any]]:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
-            lines = []
+            return []
+        documents = []
         for number, line in enumerate(lines, start=1):
             try:
                 document = json.loads(line)
@@ -152,28 +171,29 @@ class SegmentStore:
                 log.warning("%s:%d is not JSON; skipped", path, number)
                 continue
             if isinstance(document, dict) and isinstance(document.get("id"), str) and isinstance(document.get("trace_id"), str):
-                self._documents.append(document)
+                documents.append(document)
+        return documents
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._documents)
+            return sum(len(documents) for documents in self._generations)
 
     def add(self, document: dict[str, Any]) -> None:
         line = json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n"
         with self._lock:
-            self._documents.append(document)
             try:
-                with open(self.path, "a", encoding="utf-8") as out:
-                    out.write(line)
+                for _ in range(self._file.append(line.encode("utf-8"))):
+                    self._generations.append([])  # the file rotated: the oldest file's documents are gone
             except OSError as exc:  # a full disk must not stop the sink; memory still answers
                 self.write_errors += 1
                 log.error("could not append to %s: %s", self.path, exc)
+            self._generations[-1].append(document)
 
     def query(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
         """The documents of every trace matching all filters, oldest first."""
         filters = {k: v for k, v in (filters or {}).items() if v}
         with self._lock:
-            documents = list(self._documents)
+            documents = [document for generation in self._generations for document in generation]
         if "trace_id" in filters:
             wanted = set(filters["trace_id"])
             documents = [d for d in documents if d["trace_id"] in wanted]
@@ -333,7 +353,7 @@ class _SinkHandler(BaseHTTPRequestHandler):
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = StackConfig()
-    store = SegmentStore(config.state_dir / "xray" / "segments.jsonl")
+    store = SegmentStore(config.state_dir / "xray" / "segments.jsonl", config.log_max_bytes)
     sink = XRaySink(store, config.bind_host, config.xray_port, config.xray_port)
     sink.start()
     stopping = threading.Event()

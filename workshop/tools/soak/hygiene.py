@@ -3,7 +3,9 @@
 Why check at all: a soak that kills workers and restarts services by pid is
 where an orphaned worker, a port still held, or a log that grows without
 bound would show. The worker pids are the host's own list (GET
-/_workshop/workers), taken just before the stack is stopped.
+/_workshop/workers), taken just before the stack is stopped. The logs and
+segments.jsonl are capped (workshop/capped_files.py); their sizes count the
+rotated files (.1, .2) too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from workshop import stack
+from workshop import capped_files, stack
 from workshop.config import StackConfig
 from workshop.tools.soak.chaos import worker_pids
 
@@ -34,7 +36,7 @@ def before_down(config: StackConfig) -> dict[str, Any]:
     segments = state / "xray" / "segments.jsonl"
     return {
         "state_mb": folder_mb(state),
-        "segments_jsonl_mb": round(segments.stat().st_size / 1e6, 1) if segments.exists() else 0.0,
+        "segments_jsonl_mb": round(capped_files.total_bytes(segments) / 1e6, 1),
         "logs_mb": folder_mb(state / "logs"),
         "runner_store_mb": folder_mb(state / "runner"),
         "stall_guard_repairs": stall_guard_repairs(state / "logs" / "runner.log"),
