@@ -48,10 +48,10 @@ def before_down(config: StackConfig) -> dict[str, Any]:
 def stall_guard_repairs(runner_log: Path) -> int:
     """How many lost wake-ups the runner's stall guard repaired (its WARNING lines; workshop/runner/stall_guard.py)."""
     try:
-        with runner_log.open(errors="replace") as lines:
-            return sum(1 for line in lines if "stall guard: " in line and "could not check" not in line)
+        lines = capped_files.read_lines(runner_log)  # the rotated files too
     except OSError:
         return 0
+    return sum(1 for line in lines if "stall guard: " in line and "could not check" not in line)
 
 
 def _alive(pid: int) -> bool:
