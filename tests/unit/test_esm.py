@@ -103,3 +103,39 @@ def test_a_batch_left_in_flight_by_a_stopped_host_is_given_back_at_the_next_star
     assert InFlightBatches(tmp_path).give_back_all(queue, RETRY_S) == 2
     assert queue.given_back == {"r-0": RETRY_S, "r-2": RETRY_S}
     assert list(tmp_path.glob("*")) == []
+
+
+class RenewalWatchingQueue(FakeQueue):
+    """A FakeQueue that records how the batch was received and signals each lease renewal."""
+
+    def __init__(self, count: int, lease_s: int) -> None:
+        super().__init__(count)
+        self.lease_s = lease_s
+        self.received_with: dict[str, Any] = {}
+        self.renewed = threading.Event()
+
+    def receive_message(self, **kwargs: Any) -> dict[str, Any]:
+        self.received_with = kwargs
+        return super().receive_message(**kwargs)
+
+    def change_message_visibility_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        if all(entry["VisibilityTimeout"] == self.lease_s for entry in Entries):
+            self.renewed.set()
+        return super().change_message_visibility_batch(QueueUrl, Entries)
+
+
+def test_a_batch_is_leased_not_hidden_for_the_queues_whole_visibility_timeout(tmp_path: Path) -> None:
+    """A host that dies mid-batch must lose the messages for a lease, not for the queue's 30 minutes."""
+    queue = RenewalWatchingQueue(3, lease_s=2)
+    renewed_while_running: list[bool] = []
+
+    def slow_invoke(function: str, event: dict[str, Any]) -> tuple[bool, Any]:
+        renewed_while_running.append(queue.renewed.wait(timeout=10))  # runs past half a lease: renewed meanwhile
+        return False, {"batchItemFailures": []}
+
+    mapping = {"function": "f", "queue_url": QUEUE_URL, "queue_arn": "arn:aws:sqs:us-east-1:000000000000:q", "report_batch_item_failures": True}
+    p = SqsPoller(mapping, queue, slow_invoke, threading.Event(), InFlightBatches(tmp_path), RETRY_S, lease_s=queue.lease_s)
+    assert p.poll_once() == 3
+    assert queue.received_with["VisibilityTimeout"] == 2
+    assert renewed_while_running == [True], "the lease was not renewed while the function ran"
+    assert sorted(queue.deleted) == ["r-0", "r-1", "r-2"]

@@ -18,6 +18,13 @@ Where this poller differs from AWS's, and why:
 - A batch in flight is written down under the state folder until it is
   settled; a host that stops mid-batch returns those messages when it starts
   again, instead of leaving them invisible for the whole visibility timeout.
+- A received batch is invisible for LEASE_S (60 s), not the queue's visibility
+  timeout (30 minutes in the template), and the poller renews that lease every
+  LEASE_S / 2 while the function runs. A host that dies in a window no record
+  covers (between the receive and the record, or while giving a batch back)
+  loses the messages for a minute, not half an hour: the soak saw malformed
+  messages held past its deadline that way, never reaching the DLQ. While the
+  host lives, a message being processed is still never delivered twice.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from typing import Any, Callable
 from workshop.config import REGION
 
 log = logging.getLogger("function_host.esm")
+
+LEASE_S = 60  # seconds a received batch stays invisible unless the poller renews it (every LEASE_S / 2)
 
 
 def sqs_event(records: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -144,6 +153,37 @@ def give_back(sqs_client: Any, queue_url: str, receipt_handles: list[str], delay
     return held
 
 
+class Lease:
+    """Keeps received messages invisible while their batch is processed: `lease_s` at a time, renewed at half of it.
+
+    If the poller's process dies, the lease lapses within `lease_s` and the
+    queue delivers the messages again (the function is idempotent per record).
+    A renewal that fails is logged and tried again at the next half-lease.
+    """
+
+    def __init__(self, sqs_client: Any, queue_url: str, receipt_handles: list[str], lease_s: int) -> None:
+        self._sqs, self._queue_url, self._handles, self._lease_s = sqs_client, queue_url, receipt_handles, lease_s
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="esm-lease", daemon=True)
+        self.renewals = 0
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=10)
+
+    def _renew(self) -> None:
+        while not self._done.wait(self._lease_s / 2):
+            try:
+                give_back(self._sqs, self._queue_url, self._handles, self._lease_s)
+                self.renewals += 1
+            except Exception as exc:  # noqa: BLE001 - tried again at the next half-lease; the lease lapses otherwise
+                log.warning("could not renew the lease of a batch of %d on %s: %s", len(self._handles), self._queue_url, exc)
+
+
 class SqsPoller:
     """Polls one queue for one mapping and hands each batch to `invoke`."""
 
@@ -155,8 +195,10 @@ class SqsPoller:
         stop: threading.Event,
         in_flight: InFlightBatches,
         retry_delay_s: int = 1,
+        lease_s: int = LEASE_S,
     ) -> None:
         self.mapping = mapping
+        self._lease_s = lease_s
         self._sqs = sqs_client
         self._invoke = invoke  # (function name, event) -> (function_error?, result)
         self._stop = stop
@@ -186,6 +228,7 @@ class SqsPoller:
             QueueUrl=queue_url,
             MaxNumberOfMessages=min(10, int(self.mapping.get("batch_size", 10))),
             WaitTimeSeconds=1,
+            VisibilityTimeout=self._lease_s,  # renewed by the Lease below while the function runs
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
@@ -195,7 +238,8 @@ class SqsPoller:
         held = self._in_flight.hold(queue_url, messages)
         kept = messages  # until the function's answer says otherwise: if anything fails, the batch comes back
         try:
-            keep = self._invoke_batch(messages)
+            with Lease(self._sqs, queue_url, [m["ReceiptHandle"] for m in messages], self._lease_s):
+                keep = self._invoke_batch(messages)
             if keep is not None:
                 kept = [m for m in messages if m["MessageId"] in keep]
                 for group in _in_groups_of_ten([m for m in messages if m["MessageId"] not in keep]):
