@@ -10,7 +10,6 @@ them.
 from __future__ import annotations
 
 import json
-import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -18,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+from tests.integration import polling
 
 from workshop.cli import main
 from workshop.config import StackConfig, boto3_client
@@ -33,13 +34,8 @@ BUSINESS_SUBSEGMENTS = {
 
 
 def poll(predicate: Callable[[], Any], what: str, deadline_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {deadline_s:.0f} s waiting for {what}")
+    """The live tests' deadline wait (tests/integration/polling.py), polled every 0.1 s."""
+    return polling.wait_for(predicate, what, deadline_s, interval=0.1)
 
 
 def get_json(url: str) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests.integration import polling
+
 from workshop import capped_files, stack
 from workshop.capped_files import CappedFile, backup_path
 from workshop.config import StackConfig
@@ -29,13 +31,8 @@ DEADLINE_S = 10.0
 
 
 def wait_for(predicate: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {deadline_s:.0f} s waiting for {what}")
+    """The live tests' deadline wait (tests/integration/polling.py), polled every 0.02 s."""
+    return polling.wait_for(predicate, what, deadline_s, interval=0.02)
 
 
 def numbered(first: int, count: int) -> bytes:

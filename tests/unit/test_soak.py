@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
@@ -20,6 +21,7 @@ from workshop.config import REPO_ROOT, TEMPLATE_PATH
 from workshop.provision import load_template, with_globals
 from workshop.tools.soak import hygiene, run
 from workshop.tools.soak.ingest import build_schedule
+from workshop.tools.soak.saga import not_ended, outcome_counts, over_timeout
 
 
 def post_retry_budget_s() -> float:
@@ -85,3 +87,15 @@ def test_the_stall_guards_repairs_are_counted_from_the_runners_log(tmp_path: Pat
     )
     assert hygiene.stall_guard_repairs(log) == 2
     assert hygiene.stall_guard_repairs(tmp_path / "missing.log") == 0
+
+
+def test_outcomes_unended_and_overdue_executions_are_counted() -> None:
+    start = datetime(2026, 12, 2, tzinfo=UTC)
+    details = {
+        "a": {"Status": "SUCCEEDED", "StartTimestamp": start, "EndTimestamp": start + timedelta(seconds=10)},
+        "b": {"Status": "FAILED", "StartTimestamp": start, "EndTimestamp": start + timedelta(seconds=900)},
+    }
+    results = {"a": {"status": "COMPLETED", "reason": None}}
+    assert outcome_counts(results, details) == {"COMPLETED/None": 1, "FAILED executions": 1}
+    assert not_ended({"a": "arn-a", "b": "arn-b", "c": "arn-c"}, details) == ["c"]
+    assert over_timeout(details, timeout_s=300) == ["b"]

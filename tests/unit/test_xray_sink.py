@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.integration import polling
 
 from workshop import capped_files, stack
 from workshop.stack import processes
@@ -41,13 +42,8 @@ def datagram(document: dict[str, Any]) -> bytes:
 
 
 def poll(predicate: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {deadline_s:.0f} s waiting for {what}")
+    """The live tests' deadline wait (tests/integration/polling.py), polled every 0.02 s."""
+    return polling.wait_for(predicate, what, deadline_s, interval=0.02)
 
 
 def saga_trace(trace_id: str, segment_id: str, execution: str, request_id: str, start: float) -> list[dict[str, Any]]:

@@ -56,7 +56,7 @@ from workshop.config import StackConfig, boto3_client
 from workshop.inspect import InspectError, Services, fetch_history
 from workshop.inspect.approvals import approve, list_requests, reject
 from workshop.tools.soak.ingest import _round, percentile
-from workshop.tools.soak.saga import modelled_s
+from workshop.tools.soak.saga import not_ended, outcome_counts, over_timeout
 
 FUNCTION = "approval-wait"
 THRESHOLD_BEFORE = Decimal("500.00")
@@ -300,14 +300,9 @@ def check(config: StackConfig, env: dict[str, str], services: Services, requests
     token = boto3_client("secretsmanager", config).get_secret_value(SecretId=env["APPROVER_SECRET"])["SecretString"]
     leaks = scan_for_token(config, token, histories, details)
     signed = sum(1 for events in histories.values() if "sha256=" in json.dumps(events, default=str))  # the scan does read the histories
-    unended = [rid for rid in arns if details.get(rid, {}).get("Status") not in ("SUCCEEDED", "FAILED")]
-    overdue = [rid for rid, d in details.items() if modelled_s(d) > timeout_s]
+    unended, overdue = not_ended(arns, details), over_timeout(details, timeout_s)
     latencies = [ended_at[rid] - started_at[rid] for rid in ended_at]
-    outcomes: dict[str, int] = {}
-    for result in results.values():
-        key = f"{result.get('status')}/{result.get('reason')}" if result else "null"
-        outcomes[key] = outcomes.get(key, 0) + 1
-    outcomes["FAILED executions"] = sum(1 for d in details.values() if d["Status"] == "FAILED")
+    outcomes = outcome_counts(results, details)
     plans = {plan: sum(1 for r in requests if r["plan"] == plan) for plan in ("below", *PLANS)}
     answers = {"approver": 0, "escalation": 0, "refused": 0}
     for stage in answered.values():

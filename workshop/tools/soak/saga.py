@@ -142,14 +142,9 @@ def check(config: StackConfig, env: dict[str, str], payloads: list[dict[str, Any
         expected = EXPECTED_COMPENSATIONS.get(result.get("reason") or "", [])
         if result.get("status") == "COMPENSATED" and (result.get("compensations") != expected or not _reversed_in_history(lam, arns[p["order_id"]], expected)):
             reverse_wrong.append(p["order_id"])
-    unended = [oid for oid in arns if details.get(oid, {}).get("Status") not in ("SUCCEEDED", "FAILED")]
-    overdue = [oid for oid, d in details.items() if modelled_s(d) > timeout_s]
+    unended, overdue = not_ended(arns, details), over_timeout(details, timeout_s)
     latencies = [ended_at[oid] - started_at[oid] for oid in ended_at]
-    statuses: dict[str, int] = {}
-    for r in results.values():
-        key = f"{r.get('status')}/{r.get('reason')}" if r else "null"
-        statuses[key] = statuses.get(key, 0) + 1
-    statuses["FAILED executions"] = sum(1 for d in details.values() if d["Status"] == "FAILED")
+    statuses = outcome_counts(results, details)
     return {
         "orders": len(payloads), "seconds": round(seconds, 1), "orders_per_s": round(len(payloads) / seconds, 2),
         "latency_p50_s": _round(percentile(latencies, 0.5)), "latency_p99_s": _round(percentile(latencies, 0.99)),
@@ -157,6 +152,26 @@ def check(config: StackConfig, env: dict[str, str], payloads: list[dict[str, Any
         "lost": len(money_wrong) + len(stock_wrong), "duplicated": len(money_twice), "stuck": len(unended) + len(overdue) + len(reverse_wrong),
         "detail": {"stock_wrong": stock_wrong, "charge_missing": money_wrong[:20], "charge_not_refunded": money_twice[:20], "not_ended": unended[:20], "over_timeout": overdue[:20], "compensation_order_wrong": reverse_wrong[:20]},
     }  # fmt: skip
+
+
+def not_ended(arns: dict[str, str], details: dict[str, dict[str, Any]]) -> list[str]:
+    """The ids whose execution did not end (SUCCEEDED or FAILED) before the part's deadline."""
+    return [key for key in arns if details.get(key, {}).get("Status") not in ("SUCCEEDED", "FAILED")]
+
+
+def over_timeout(details: dict[str, dict[str, Any]], timeout_s: float) -> list[str]:
+    """The ids whose execution took longer than its ExecutionTimeout, in modelled seconds."""
+    return [key for key, detail in details.items() if modelled_s(detail) > timeout_s]
+
+
+def outcome_counts(results: dict[str, Any], details: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Results counted by "status/reason", and the executions that FAILED."""
+    counts: dict[str, int] = {}
+    for result in results.values():
+        key = f"{result.get('status')}/{result.get('reason')}" if result else "null"
+        counts[key] = counts.get(key, 0) + 1
+    counts["FAILED executions"] = sum(1 for d in details.values() if d["Status"] == "FAILED")
+    return counts
 
 
 def _reversed_in_history(lam: Any, arn: str, expected: list[str]) -> bool:
