@@ -26,6 +26,7 @@ from workshop import capped_files, stack
 from workshop.capped_files import CappedFile, backup_path
 from workshop.config import StackConfig
 from workshop.stack import processes
+from workshop.stack.ports import free_port
 
 DEADLINE_S = 10.0
 
@@ -294,13 +295,8 @@ def test_the_function_host_runs_the_keeper_and_stops_it_when_it_stops(tmp_path: 
 
 
 def free_udp_and_tcp_port() -> int:
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            if stack.port_free("127.0.0.1", port):
-                return port
-    pytest.fail("no port free for both UDP and TCP")
+    """A port number free for both protocols, as the sink binds both."""
+    return free_port(socket.SOCK_DGRAM)
 
 
 def health(config: StackConfig) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from tests.integration import polling
 
 from workshop import capped_files, stack
 from workshop.stack import processes
+from workshop.stack.ports import free_port
 from workshop.cli import main
 from workshop.inspect import Services
 from workshop.config import REPO_ROOT, StackConfig
@@ -216,13 +217,7 @@ def test_the_store_holds_what_its_capped_files_hold_across_rotations_and_restart
 
 def free_udp_and_tcp_port() -> int:
     """A port number free for both protocols, as the sink binds both."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            if stack.port_free("127.0.0.1", port):
-                return port
-    pytest.fail("no port free for both UDP and TCP")
+    return free_port(socket.SOCK_DGRAM)
 
 
 def test_the_module_serves_both_protocols_and_stops_cleanly_on_sigterm(tmp_path: Path):
