@@ -64,15 +64,50 @@ def check_loopback():
         line(False, "cannot listen on 127.0.0.1: %s" % exc, "a firewall or sandbox blocks loopback servers: allow them for this folder")
 
 
-def _own_service_running(service):
-    """Is this workshop's own stack running that service (its pid file names a live process)?"""
+def _own_service_running(service, port):
+    """Does this workshop's own stack hold the port: its pid file names a live process that listens there?
+
+    Where /proc cannot say who listens (not Linux), a live process of the
+    stack's counts: it most likely holds its own port.
+    """
     try:
         with open(os.path.join(REPO, ".workshop", "pids", service + ".pid")) as handle:
             pid = int(handle.read().strip())
         os.kill(pid, 0)
-        return True
     except (OSError, ValueError):
         return False
+    inodes = _listening_inodes(port)
+    if inodes is None:
+        return True
+    folder = os.path.join("/proc", str(pid), "fd")
+    try:
+        fds = os.listdir(folder)
+    except OSError:
+        return True  # not ours to read: assume as above
+    held = set()
+    for fd in fds:
+        try:
+            held.add(os.readlink(os.path.join(folder, fd)))
+        except OSError:  # closed meanwhile (the listing's own descriptor, for one)
+            continue
+    return any("socket:[%s]" % inode in held for inode in inodes)
+
+
+def _listening_inodes(port):
+    """The socket inodes listening on TCP `port` (from /proc/net/tcp and tcp6); None without /proc."""
+    inodes, found = set(), False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as rows:
+                next(rows)
+                found = True
+                for row in rows:
+                    fields = row.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                        inodes.add(fields[9])
+        except (OSError, StopIteration, IndexError, ValueError):
+            continue
+    return inodes if found else None
 
 
 def check_ports():
@@ -88,7 +123,7 @@ def check_ports():
                 probe.bind(("127.0.0.1", port))
             line(True, "port %d is free (%s)" % (port, what))
         except OSError:
-            if _own_service_running(service):
+            if _own_service_running(service, port):
                 line(True, "port %d is in use by this workshop's stack: %s (`make status`; `make down` frees it)" % (port, what))
             else:
                 line(False, "port %d is in use by another program (%s)" % (port, what),
