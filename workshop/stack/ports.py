@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import random
 import socket
+import tempfile
+import time
 from pathlib import Path
 
 from workshop.config import StackConfig
@@ -57,16 +59,69 @@ def _below_the_ephemeral_range() -> range:
 _PRIVATE_PORTS = _below_the_ephemeral_range()
 
 
+# A port picked for a private stack is claimed here until the picking process ends.
+CLAIMS = Path(tempfile.gettempdir()) / "workshop-port-claims"
+CLAIM_MAX_AGE_S = 6 * 3600.0  # a claim older than this is stale even if its pid lives (pids are reused)
+_CLAIM_BEING_WRITTEN_S = 5.0
+
+
+def claim(port: int) -> bool:
+    """Claim a picked port for this process: False when another live process (or this one) claimed it.
+
+    Why: a port is picked free and bound only when the stack starts, seconds
+    later. Test processes picking at once met on a port (found in CI: two
+    workers' stacks, 5 ports each out of ~12,700, one explorer port taken by
+    the other's function host), so picks are claimed with O_EXCL files, one
+    per port. A claim of a process that has ended is taken over.
+    """
+    try:
+        CLAIMS.mkdir(mode=0o777, exist_ok=True)
+        path = CLAIMS / str(port)
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if not _stale(path):
+                    return False
+                path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as out:
+                out.write(str(os.getpid()))
+            return True
+        return False
+    except PermissionError:  # a folder of another user's: no coordination, as before claims
+        return True
+
+
+def _stale(path: Path) -> bool:
+    try:
+        age = time.time() - path.stat().st_mtime
+        text = path.read_text()
+    except OSError:
+        return True
+    if not text.strip():
+        return age > _CLAIM_BEING_WRITTEN_S  # its writer is between the create and the write
+    if age > CLAIM_MAX_AGE_S:
+        return True
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return not text.strip().isdigit()
+    return False
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A 127.0.0.1 port nothing listens on, below the ephemeral range.
+    """A 127.0.0.1 port nothing listens on, below the ephemeral range, claimed for this process.
 
     SOCK_DGRAM: free for UDP and for TCP, since the X-Ray sink listens on both
-    under one number. Chosen at random, so test processes picking at once rarely
-    meet; the kernel's own choice if a few hundred tries find none.
+    under one number. Chosen at random among the unclaimed (see claim()); the
+    kernel's own choice if a few hundred tries find none.
     """
     udp = kind == socket.SOCK_DGRAM
     for port in random.sample(_PRIVATE_PORTS, min(300, len(_PRIVATE_PORTS))):
-        if port_free("127.0.0.1", port, udp=udp):
+        if port_free("127.0.0.1", port, udp=udp) and claim(port):
             return port
     with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -84,10 +139,7 @@ def private_config(state_dir: Path, **overrides: object) -> StackConfig:
     }
     ports: dict[str, int] = {}
     for name, kind in kinds.items():
-        port = free_port(kind)
-        while port in ports.values():  # free, but already this stack's (ports are picked, not held)
-            port = free_port(kind)
-        ports[name] = port
+        ports[name] = free_port(kind)  # claimed: never one this stack (or another test process) picked
     return StackConfig(state_dir=state_dir, **{**ports, **overrides})  # type: ignore[arg-type]
 
 
