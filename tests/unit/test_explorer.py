@@ -111,8 +111,8 @@ class FakeBackend:
     def operation(self, view: ExecutionView, op_id: str, number: int) -> None:
         return None
 
-    def invocation(self, view: ExecutionView, number: int) -> None:
-        return None
+    def invocation(self, view: ExecutionView, number: int) -> Any:
+        return BrokenInvocation() if number == 99 else None
 
     def callbacks(self) -> list[dict[str, Any]]:
         return [{"execution": SCRIPT, "execution_arn": "arn:x", "operation": SCRIPT, "since": 0.0, "callback_id": "cb-1"}]
@@ -137,6 +137,13 @@ class FakeBackend:
 
     def reject(self, *args: Any) -> None:
         self.calls.append(("reject", *args))
+
+
+class BrokenInvocation:
+    """An invocation panel whose data breaks while the page is drawn (every attribute raises)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"cannot read {name} {SCRIPT}")
 
 
 @dataclass
@@ -299,3 +306,11 @@ def test_a_port_in_use_is_named_by_make_up_and_by_the_server(tmp_path: Path) -> 
             processes._start(config, explorer)
         with pytest.raises(SystemExit, match=rf"explorer: cannot listen on 127.0.0.1:{port}.*WORKSHOP_EXPLORER_PORT="):
             listen(config)
+
+
+def test_a_page_that_cannot_be_drawn_is_the_error_page_not_a_bare_500(served: Served) -> None:
+    """Seen once in CI: the invocation panel answered "Internal Server Error" (the template raised after the handler)."""
+    status, html = served.get("/execution?arn=arn:x&inv=99")
+    assert status == 500
+    assert "The explorer could not draw this page: RuntimeError: cannot read" in html
+    assert "&lt;script&gt;" in html and SCRIPT not in html and "Traceback" not in html

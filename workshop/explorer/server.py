@@ -100,7 +100,13 @@ def endpoint(spec: RouteSpec, backend: Any, renderer: Jinja2Templates, token: st
         headers = dict(HEADERS)
         if outcome.final:
             headers["X-Explorer-Final"] = "1"
-        return renderer.TemplateResponse(request, outcome.template, context, status_code=outcome.status, headers=headers)
+        try:
+            return renderer.TemplateResponse(request, outcome.template, context, status_code=outcome.status, headers=headers)
+        except Exception as exc:  # noqa: BLE001 - a page that cannot be drawn is the error page, its cause in the log
+            log.exception("explorer: could not render %s", outcome.template)
+            failed = {"message": f"The explorer could not draw this page: {type(exc).__name__}: {exc}", "token": token, "nav": NAV,
+                      "path": request.url.path, "partial": None, "request": request}  # fmt: skip
+            return renderer.TemplateResponse(request, "error.html", failed, status_code=500, headers=HEADERS)
 
     return serve
 
