@@ -59,3 +59,10 @@ def test_a_claim_left_half_written_or_too_old_is_stale(claims_here: Path) -> Non
     assert not ports.claim(24000)
     (claims_here / "24001").write_text("999999999")  # no such pid
     assert ports.claim(24001)
+
+
+def test_a_process_removes_its_claims_when_it_exits(claims_here: Path) -> None:
+    code = f"from pathlib import Path; from workshop.stack import ports; ports.CLAIMS = Path({str(claims_here)!r}); print(ports.claim(25000))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "True"
+    assert not (claims_here / "25000").exists(), "the claim outlived its process"

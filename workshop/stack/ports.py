@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
 import socket
@@ -63,6 +64,17 @@ _PRIVATE_PORTS = _below_the_ephemeral_range()
 CLAIMS = Path(tempfile.gettempdir()) / "workshop-port-claims"
 CLAIM_MAX_AGE_S = 6 * 3600.0  # a claim older than this is stale even if its pid lives (pids are reused)
 _CLAIM_BEING_WRITTEN_S = 5.0
+_held: set[Path] = set()  # this process's claims, removed when it exits
+
+
+def _release_held() -> None:
+    for path in list(_held):
+        try:
+            if path.read_text().strip() == str(os.getpid()):
+                path.unlink()
+        except OSError:
+            pass
+    _held.clear()
 
 
 def claim(port: int) -> bool:
@@ -72,7 +84,8 @@ def claim(port: int) -> bool:
     later. Test processes picking at once met on a port (found in CI: two
     workers' stacks, 5 ports each out of ~12,700, one explorer port taken by
     the other's function host), so picks are claimed with O_EXCL files, one
-    per port. A claim of a process that has ended is taken over.
+    per port, removed when the process exits. A claim of a process that
+    ended without removing it (killed) is taken over.
     """
     try:
         CLAIMS.mkdir(mode=0o777, exist_ok=True)
@@ -87,6 +100,9 @@ def claim(port: int) -> bool:
                 continue
             with os.fdopen(fd, "w") as out:
                 out.write(str(os.getpid()))
+            if not _held:
+                atexit.register(_release_held)
+            _held.add(path)
             return True
         return False
     except PermissionError:  # a folder of another user's: no coordination, as before claims
