@@ -33,6 +33,7 @@ from workshop.explorer import filters
 from workshop.explorer.backend import StackBackend
 from workshop.explorer.routes import ROUTES, BadRequest, Page, Redirect, RouteSpec, Text, View
 from workshop.explorer.security import HEADERS, Refused, check_host, check_post, new_token
+from workshop.listening import listen_tcp
 from workshop.inspect import InspectError
 from workshop.inspect.client import error_text, not_running_message
 
@@ -125,19 +126,7 @@ def build_app(backend: Any, token: str | None = None) -> Starlette:
 
 
 def listen(config: StackConfig) -> socket.socket:
-    """Bind here rather than in uvicorn, so a port in use is named in our words and the process exits with it."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((config.bind_host, config.explorer_port))
-    except OSError as exc:
-        sock.close()
-        raise SystemExit(
-            f"explorer: cannot listen on {config.bind_host}:{config.explorer_port}: {exc.strerror}. "
-            f"Choose another port, e.g. WORKSHOP_EXPLORER_PORT={config.explorer_port + 1}"
-        ) from exc
-    sock.listen(64)
-    return sock
+    return listen_tcp("explorer", config.bind_host, config.explorer_port, "WORKSHOP_EXPLORER_PORT", 64)
 
 
 def serve(config: StackConfig) -> None:

@@ -39,6 +39,7 @@ from workshop.config import StackConfig
 from workshop.host.backend import FunctionHost
 from workshop.host.errors import AwsError
 from workshop.host.routes import ROUTES, Call, Operation, Reply, unknown_operation
+from workshop.listening import listen_tcp
 
 log = logging.getLogger("function_host")
 
@@ -152,21 +153,7 @@ class _HostServer(uvicorn.Server):
 
 
 def listen(config: StackConfig) -> socket.socket:
-    """Bind here rather than in uvicorn, so a port in use is named in our words and the process exits with it.
-
-    The protocol is named: asyncio sets TCP_NODELAY only on sockets whose
-    proto is IPPROTO_TCP, and accepted sockets inherit it from this one.
-    Without it a reply's headers and body meet Nagle and a delayed ACK again.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((config.bind_host, config.host_port))
-    except OSError as exc:
-        sock.close()
-        raise SystemExit(f"function host: cannot listen on {config.bind_host}:{config.host_port}: {exc.strerror}") from exc
-    sock.listen(128)
-    return sock
+    return listen_tcp("function host", config.bind_host, config.host_port, "WORKSHOP_HOST_PORT", 128)
 
 
 def serve(config: StackConfig) -> None:
