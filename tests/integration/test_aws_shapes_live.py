@@ -19,7 +19,7 @@ arn:aws:lambda:<region>:<account>:function:<name>:1/durable-execution/<name>/<id
 from __future__ import annotations
 
 import json
-import textwrap
+import shutil
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from tests.handlers import retried_step
 from tests.integration.conftest import make_config, running_stack
 from tests.integration.polling import finished, result_of, wait_for
 from workshop import registry as function_registry
@@ -38,24 +39,6 @@ from workshop.tools.ingest_tools import sqs_event, valid_record
 
 pytestmark = pytest.mark.live
 
-RETRIED_STEP_CODE = textwrap.dedent(
-    '''
-    from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution
-    from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, StepConfig
-    from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
-
-    RETRY = create_retry_strategy(RetryStrategyConfig(max_attempts=3, initial_delay=Duration.from_seconds(1), jitter_strategy=JitterStrategy.NONE))
-
-    def flaky(step: StepContext) -> int:
-        if step.attempt < 3:
-            raise RuntimeError(f"attempt {step.attempt} fails")
-        return step.attempt
-
-    @durable_execution
-    def handler(event, context: DurableContext):
-        return {"succeeded_on": context.step(flaky, name="flaky", config=StepConfig(retry_strategy=RETRY))}
-    '''
-)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +46,7 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StackCon
     audit = tmp_path_factory.mktemp("audit") / "replies.jsonl"
     with running_stack(make_config(tmp_path_factory.mktemp("shapes-stack")), {ENV_VAR: str(audit)}) as config:
         code_dir = tmp_path_factory.mktemp("retried-step")
-        (code_dir / "retried_step.py").write_text(RETRIED_STEP_CODE)
+        shutil.copy(retried_step.__file__, code_dir / "retried_step.py")
         function_registry.update(
             config,
             lambda registry: registry["functions"].update(

@@ -16,24 +16,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from aws_durable_execution_sdk_python import CallbackError, CallbackTimeoutError, DurableContext, StepContext, durable_execution
-from aws_durable_execution_sdk_python.config import CallbackConfig, Duration, JitterStrategy, StepConfig, WaitForCallbackConfig
+from aws_durable_execution_sdk_python import CallbackError, CallbackTimeoutError, DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import CallbackConfig, Duration, StepConfig, WaitForCallbackConfig
 from aws_durable_execution_sdk_python.execution import InvocationStatus
 from aws_durable_execution_sdk_python.lambda_service import ErrorObject
-from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 
+from tests.handlers.retried_step import RETRY, flaky
 from workshop.inspect.shapes import all_problems
 from workshop.runner.aws_shapes import ShapesUnsupported, execution_arn, install_aws_shapes, split_execution_arn
-
-RETRY = create_retry_strategy(RetryStrategyConfig(max_attempts=3, initial_delay=Duration.from_seconds(1), jitter_strategy=JitterStrategy.NONE))
-
-
-def flaky(step: StepContext) -> int:
-    if step.attempt < 3:
-        raise RuntimeError(f"attempt {step.attempt} fails")
-    return step.attempt
-
 
 @durable_execution
 def handler(event: Any, context: DurableContext) -> dict[str, int]:
