@@ -121,6 +121,14 @@ def totals(results: dict[str, Any]) -> dict[str, int]:
     return {key: sum(int(part.get(key, 0)) for part in parts) for key in ("lost", "duplicated", "stuck")}
 
 
+def _latency(part: dict[str, Any]) -> str:
+    return f"{part['latency_p50_s']} s / {part['latency_p99_s']} s"
+
+
+def _counted(total: int, outcomes: dict[str, int]) -> str:
+    return f"{total:,} ({', '.join(f'{name} {n}' for name, n in sorted(outcomes.items()))})"
+
+
 def render(results: dict[str, Any]) -> str:
     rows = [("figure", "value")]
     ingest = results.get("ingest") or {}
@@ -128,24 +136,24 @@ def render(results: dict[str, Any]) -> str:
         rows += [
             ("ingest messages (unique / duplicates / malformed)", f"{ingest['messages']:,} ({ingest['unique_records']:,} / {ingest['duplicates']:,} / {ingest['malformed']:,})"),
             ("ingest sustained", f"{ingest['messages_per_s']} messages/s ({ingest['seconds']} s)"),
-            ("ingest end-to-end latency p50 / p99", f"{ingest['latency_p50_s']} s / {ingest['latency_p99_s']} s"),
+            ("ingest end-to-end latency p50 / p99", _latency(ingest)),
             ("chaos: workers killed, restarts", f"{ingest['chaos']['workers_killed']}, {ingest['chaos']['restarts_s'] or 'none'}"),
         ]  # fmt: skip
     saga = results.get("saga") or {}
     if saga:
         rows += [
-            ("saga orders (outcomes)", f"{saga['orders']:,} ({', '.join(f'{k} {v}' for k, v in sorted(saga['outcomes'].items()))})"),
+            ("saga orders (outcomes)", _counted(saga["orders"], saga["outcomes"])),
             ("saga sustained", f"{saga['orders_per_s']} orders/s ({saga['seconds']} s)"),
-            ("saga end-to-end latency p50 / p99", f"{saga['latency_p50_s']} s / {saga['latency_p99_s']} s"),
+            ("saga end-to-end latency p50 / p99", _latency(saga)),
             ("saga callbacks answered / too late / never", f"{saga['callbacks']['answered']} / {saga['callbacks']['answered_late']} / {saga['callbacks']['never']}"),
         ]  # fmt: skip
     approval = results.get("approval") or {}
     if approval:
         plans, answers = approval["plans"], approval["answers"]
         rows += [
-            ("approval requests (outcomes)", f"{approval['requests']:,} ({', '.join(f'{k} {v}' for k, v in sorted(approval['outcomes'].items()))})"),
+            ("approval requests (outcomes)", _counted(approval["requests"], approval["outcomes"])),
             ("approval sustained", f"{approval['requests_per_s']} requests/s ({approval['seconds']} s)"),
-            ("approval end-to-end latency p50 / p99", f"{approval['latency_p50_s']} s / {approval['latency_p99_s']} s"),
+            ("approval end-to-end latency p50 / p99", _latency(approval)),
             ("approval plans answered / escalated / timed out", f"{plans['answered']} / {plans['escalated']} / {plans['never']} (and {plans['below']} below the threshold)"),
             ("approval threshold raised", f"{approval['threshold_before']} -> {approval['threshold_after']} after {approval['threshold_changed_after_s']} s"
                                           f" ({'mid-wait' if approval['threshold_changed_mid_wait'] else 'NOT mid-wait'})"),
