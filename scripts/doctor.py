@@ -76,38 +76,20 @@ def _own_service_running(service, port):
         os.kill(pid, 0)
     except (OSError, ValueError):
         return False
-    inodes = _listening_inodes(port)
+    try:
+        sys.path.insert(0, REPO)
+        from workshop.listening import listening_inodes, sockets_of  # standard library only
+    except Exception:  # noqa: BLE001 - a Python too old to import it is named by check_python: guess as without /proc
+        return True
+    finally:
+        sys.path.remove(REPO)
+    inodes = listening_inodes(port)
     if inodes is None:
         return True
-    folder = os.path.join("/proc", str(pid), "fd")
     try:
-        fds = os.listdir(folder)
+        return any(inode in inodes for inode in sockets_of(pid))
     except OSError:
         return True  # not ours to read: assume as above
-    held = set()
-    for fd in fds:
-        try:
-            held.add(os.readlink(os.path.join(folder, fd)))
-        except OSError:  # closed meanwhile (the listing's own descriptor, for one)
-            continue
-    return any("socket:[%s]" % inode in held for inode in inodes)
-
-
-def _listening_inodes(port):
-    """The socket inodes listening on TCP `port` (from /proc/net/tcp and tcp6); None without /proc."""
-    inodes, found = set(), False
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as rows:
-                next(rows)
-                found = True
-                for row in rows:
-                    fields = row.split()
-                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
-                        inodes.add(fields[9])
-        except (OSError, StopIteration, IndexError, ValueError):
-            continue
-    return inodes if found else None
 
 
 def check_ports():

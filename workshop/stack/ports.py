@@ -11,34 +11,23 @@ import time
 from pathlib import Path
 
 from workshop.config import StackConfig
+from workshop.listening import listening_inodes, sockets_of
 
 
 def port_owner(port: int, udp: bool = False) -> str | None:
     """Who listens on a TCP (or bound UDP) port, from /proc (Linux); None when it cannot be told."""
-    try:
-        inodes = set()
-        tables = (("/proc/net/tcp", "0A"), ("/proc/net/tcp6", "0A"))
-        tables += (("/proc/net/udp", "07"), ("/proc/net/udp6", "07")) if udp else ()
-        for table, listening in tables:
-            with open(table, encoding="ascii") as lines:
-                next(lines)
-                for line in lines:
-                    fields = line.split()
-                    if fields[3] == listening and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                        inodes.add(fields[9])
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit():
-                continue
-            try:
-                for fd in (proc / "fd").iterdir():
-                    target = os.readlink(fd)
-                    if target.startswith("socket:[") and target[8:-1] in inodes:
-                        cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-                        return f"pid {proc.name}: {cmd[:120]}"
-            except OSError:
-                continue
-    except OSError:
+    inodes = listening_inodes(port, udp)
+    if not inodes:
         return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if any(inode in inodes for inode in sockets_of(proc.name)):
+                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                return f"pid {proc.name}: {cmd[:120]}"
+        except OSError:
+            continue
     return None
 
 
