@@ -28,6 +28,7 @@ from typing import Any
 
 from workshop import stack
 from workshop.config import REPO_ROOT
+from workshop.runner.timescale import ENV_VAR as TIME_SCALE_SETTING
 from workshop.tools.bench.machine import head_commit, machine
 from workshop.tools.measure import stack_rss_mb
 from workshop.tools.soak import hygiene
@@ -37,7 +38,6 @@ from workshop.tools.soak.ingest import soak_ingest
 from workshop.tools.soak.saga import soak_saga
 
 SOAK_JSON = REPO_ROOT / "docs" / "soak.json"  # the full profile's figures, committed
-TIME_SCALE_ENV = "WORKSHOP_TIME_SCALE"
 INGEST_TIME_SCALE = 1  # the runner's clock for the ingest part: real time, see the docstring
 _STACK_ENV = ("WORKSHOP_STATE_DIR", "WORKSHOP_EMULATOR_PORT", "WORKSHOP_RUNNER_PORT", "WORKSHOP_HOST_PORT", "WORKSHOP_XRAY_PORT", "WORKSHOP_EXPLORER_PORT")
 
@@ -78,7 +78,7 @@ class PeakRss:
 def run(profile: Profile) -> dict[str, Any]:
     for key in _STACK_ENV:
         os.environ.pop(key, None)  # the private stack's config is passed explicitly
-    os.environ[TIME_SCALE_ENV] = str(INGEST_TIME_SCALE)  # read by the runner when it starts (and when the chaos loop restarts it)
+    os.environ[TIME_SCALE_SETTING] = str(INGEST_TIME_SCALE)  # read by the runner when it starts (and when the chaos loop restarts it)
     results: dict[str, Any] = {"profile": profile.name, "time_scale": profile.time_scale, "duplicate_spread_s": profile.duplicate_spread_s}
     with tempfile.TemporaryDirectory(prefix="workshop-soak-") as state:
         config = stack.private_config(Path(state))
@@ -99,7 +99,7 @@ def run(profile: Profile) -> dict[str, Any]:
             results["ingest"] = soak_ingest(config, profile.messages, profile.duplicate_spread_s, chaos, profile.deadline_s, say)
             rss.sample()
             say(f"runner restarted with its clock x{profile.time_scale:g}...")
-            os.environ[TIME_SCALE_ENV] = str(profile.time_scale)
+            os.environ[TIME_SCALE_SETTING] = str(profile.time_scale)
             restart(config, "runner")
             say(f"order saga: {profile.orders:,} orders at once, failures and callbacks at random...")
             results["saga"] = soak_saga(config, profile.orders, profile.time_scale, profile.deadline_s)
