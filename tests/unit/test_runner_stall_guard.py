@@ -85,7 +85,7 @@ def guard_over(*executions: FakeExecution) -> tuple[StallGuard, FakeExecutor, Cl
 
 
 def wait_op(status: OperationStatus, ends: datetime) -> Any:
-    return SimpleNamespace(operation_type=OperationType.WAIT, status=status, wait_details=SimpleNamespace(scheduled_end_timestamp=ends), step_details=None)
+    return SimpleNamespace(operation_type=OperationType.WAIT, name="backoff", status=status, wait_details=SimpleNamespace(scheduled_end_timestamp=ends), step_details=None)
 
 
 def test_an_unseen_change_with_nothing_following_is_invoked_once_it_stayed_still() -> None:

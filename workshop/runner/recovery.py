@@ -321,7 +321,7 @@ def _rearm(executor: Any, store: Any, item: _Recovered, last_beats: dict[str, da
         notes.append(f"chained invoke '{op.name}' dispatched again to {options.function_name}")
 
     # Waits and step retries: one wake-up at the earliest absolute timestamp.
-    earliest = _earliest(execution)
+    earliest = earliest_wake_up(execution)
     if earliest is not None:
         executor._schedule_earliest_pending(arn)
         notes.append(f"{earliest[1]} {_fmt(_seconds(earliest[0] - executor._clock.now()))}")
@@ -336,7 +336,8 @@ def _rearm(executor: Any, store: Any, item: _Recovered, last_beats: dict[str, da
             notes.append(f"re-invoked ({reason})")
 
 
-def _earliest(execution: Any) -> tuple[datetime, str] | None:
+def earliest_wake_up(execution: Any) -> tuple[datetime, str] | None:
+    """The first moment a STARTED wait ends or a PENDING step retries, with what it is; None when neither."""
     from aws_durable_execution_sdk_python.lambda_service import OperationStatus, OperationType
 
     found: list[tuple[datetime, str]] = []

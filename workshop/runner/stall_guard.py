@@ -45,6 +45,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from workshop.runner.recovery import earliest_wake_up
+
 logger = logging.getLogger("workshop.runner.launcher")
 
 CHECK_S = 5.0  # real seconds between two looks at the store
@@ -62,22 +64,10 @@ def repair_needed(execution: Any, invoking: bool, now: Any) -> str | None:
         return None
     if execution.has_unseen_changes():
         return "invoke"
-    due = _earliest_due(execution)
-    if due is not None and due <= now:
+    due = earliest_wake_up(execution)
+    if due is not None and due[0] <= now:
         return "rearm"
     return None
-
-
-def _earliest_due(execution: Any) -> Any:
-    from aws_durable_execution_sdk_python.lambda_service import OperationStatus, OperationType
-
-    moments = []
-    for op in execution.operations:
-        if op.operation_type == OperationType.WAIT and op.status == OperationStatus.STARTED and op.wait_details:
-            moments.append(op.wait_details.scheduled_end_timestamp)
-        elif op.operation_type == OperationType.STEP and op.status == OperationStatus.PENDING and op.step_details:
-            moments.append(op.step_details.next_attempt_timestamp)
-    return min((m for m in moments if m is not None), default=None)
 
 
 @dataclass
