@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from workshop.explorer.backend import ExecutionView
+from workshop.explorer.backend import ExecutionView, InvocationView, SpanRow, metric_rows
 from workshop.explorer.grid import build_grid
 from workshop.explorer.server import build_app
 from workshop.inspect.timeline import build_timeline
@@ -112,6 +112,8 @@ class FakeBackend:
         return None
 
     def invocation(self, view: ExecutionView, number: int) -> Any:
+        if number == 2:
+            return invocation_with_metrics()
         return BrokenInvocation() if number == 99 else None
 
     def callbacks(self) -> list[dict[str, Any]]:
@@ -137,6 +139,18 @@ class FakeBackend:
 
     def reject(self, *args: Any) -> None:
         self.calls.append(("reject", *args))
+
+
+def invocation_with_metrics() -> InvocationView:
+    """An invocation that printed one EMF blob, read as the real backend reads it, and a segment named as an attack."""
+    emf = {
+        "_aws": {"Timestamp": 0, "CloudWatchMetrics": [{"Namespace": "Workshop", "Dimensions": [["service"]], "Metrics": [{"Name": "OrderCompensated", "Unit": "Count"}]}]},
+        "service": "order-saga",
+        "OrderCompensated": [1.0, 2.0],
+    }
+    metrics, problems = metric_rows("req-2", [json.dumps(emf)])
+    spans = [SpanRow(depth=0, name=SCRIPT, duration_ms=12.5, annotations="order_id=o-1", error=False)]
+    return InvocationView(2, "req-2", [], spans, metrics, problems)
 
 
 class BrokenInvocation:
@@ -314,3 +328,12 @@ def test_a_page_that_cannot_be_drawn_is_the_error_page_not_a_bare_500(served: Se
     assert status == 500
     assert "The explorer could not draw this page: RuntimeError: cannot read" in html
     assert "&lt;script&gt;" in html and SCRIPT not in html and "Traceback" not in html
+
+
+def test_an_invocation_that_printed_metrics_shows_them_in_its_panel(served: Served) -> None:
+    """CI once drew "TypeError: 'builtin_function_or_method' object is not iterable" here: a dict row's `.values` in Jinja is the method."""
+    status, html = served.get("/execution?arn=arn:x&inv=2")
+    assert status == 200, html
+    panel = html[html.index('id="panel-metrics"') :]
+    assert "<td>Workshop</td><td>OrderCompensated</td><td>service=order-saga</td><td>1.0, 2.0</td><td>Count</td>" in panel
+    assert "order_id=o-1" in html and "&lt;script&gt;" in html and SCRIPT not in html

@@ -4,8 +4,9 @@ Why a class of its own, injected into the app: the routes never touch boto3,
 the CLI or the stack's files, so tests can hand the app a fake backend, and
 everything the explorer reads is what `workshop list/timeline/callback/
 approvals` and `make progress` read (workshop.inspect, workshop.labs.progress).
-Values come back as plain dicts and the Timeline/Grid dataclasses; turning
-them into HTML (escaped) is the templates' job.
+Values come back as the Timeline/Grid dataclasses, the views below and plain
+dicts whose keys are no dict method's name (a template's `row.values` would
+be the method); turning them into HTML (escaped) is the templates' job.
 """
 
 from __future__ import annotations
@@ -61,13 +62,40 @@ class OperationView:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class SpanRow:
+    """One trace segment or subsegment as a row of the invocation panel, indented by depth."""
+
+    depth: int
+    name: str
+    duration_ms: float | None
+    annotations: str
+    error: bool
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One EMF series an invocation printed.
+
+    A dataclass and not a dict on purpose: in a Jinja template `row.values` of a
+    dict is the dict's own `values` method, not the key, and the panel broke
+    exactly so whenever an invocation had printed metrics.
+    """
+
+    namespace: str
+    name: str
+    dimensions: str
+    values: list[float]
+    unit: str
+
+
 @dataclass
 class InvocationView:
     number: int
     request_id: str | None
     logs: list[Any]  # workshop.inspect.loglines.LogLine
-    spans: list[dict[str, Any]]  # {depth, name, duration_ms, annotations, error}
-    metrics: list[dict[str, Any]]  # {namespace, name, dimensions, values, unit}
+    spans: list[SpanRow]
+    metrics: list[MetricRow]
     problems: list[str] = field(default_factory=list)
 
 
@@ -176,7 +204,7 @@ class StackBackend:
             return None
         inv = view.timeline.invocations[number - 1]
         problems: list[str] = []
-        spans: list[dict[str, Any]] = []
+        spans: list[SpanRow] = []
         if inv.request_id:
             try:
                 for trace in build_traces(fetch_segments(self.config, request_id=inv.request_id)):
@@ -184,12 +212,8 @@ class StackBackend:
                         spans.extend(_spans(root, 0))
             except Exception as exc:  # noqa: BLE001 - the sink's absence is said on the page, not raised
                 problems.append(getattr(exc, "message", str(exc)))
-        report = aggregate({inv.request_id: [line.text for line in inv.logs]}, [{"request_id": inv.request_id}])
-        metrics = [
-            {"namespace": s.namespace, "name": s.name, "dimensions": s.dimensions_text(), "values": s.values, "unit": s.unit}
-            for s in report.series
-        ]
-        problems.extend(f"EMF: {p.reason}" for p in report.problems)
+        metrics, emf_problems = metric_rows(inv.request_id, [line.text for line in inv.logs])
+        problems.extend(emf_problems)
         return InvocationView(number, inv.request_id, inv.logs, spans, metrics, problems)
 
     def callbacks(self) -> list[dict[str, Any]]:
@@ -235,16 +259,23 @@ class StackBackend:
         return approval_requests.reject(self.services, request_id, reason)
 
 
-def _spans(span: Any, depth: int) -> list[dict[str, Any]]:
+def metric_rows(request_id: str | None, log_lines: list[str]) -> tuple[list[MetricRow], list[str]]:
+    """The EMF series one invocation's log lines printed, and what could not be read (`make metrics`' reading)."""
+    report = aggregate({request_id: log_lines}, [{"request_id": request_id}])
+    rows = [MetricRow(s.namespace, s.name, s.dimensions_text(), s.values, s.unit) for s in report.series]
+    return rows, [f"EMF: {p.reason}" for p in report.problems]
+
+
+def _spans(span: Any, depth: int) -> list[SpanRow]:
     doc = span.doc
     out = [
-        {
-            "depth": depth,
-            "name": doc.get("name", "?"),
-            "duration_ms": span.duration_ms,
-            "annotations": ", ".join(f"{k}={v}" for k, v in sorted(span.annotations.items())),
-            "error": bool(doc.get("error") or doc.get("fault")),
-        }
+        SpanRow(
+            depth=depth,
+            name=doc.get("name", "?"),
+            duration_ms=span.duration_ms,
+            annotations=", ".join(f"{k}={v}" for k, v in sorted(span.annotations.items())),
+            error=bool(doc.get("error") or doc.get("fault")),
+        )
     ]
     for child in span.children:
         out.extend(_spans(child, depth + 1))
