@@ -148,6 +148,20 @@ def test_compensating_saga_appears_finishes_and_its_grid_matches_the_history(pag
     expect(page.locator("#panel h2")).to_contain_text("Invocation 3")
     expect(page.locator("#panel-logs")).to_be_visible()
 
+    # The invocation that ended the execution flushed the outcome metrics (how many
+    # invocations that takes varies, 3 or 4). Its log lines can land after the status
+    # does, so its panel is opened again until they have: the panel once broke on them.
+    last = url(live_stack, "/execution", arn=arn, inv=str(len(request_ids)))
+
+    def metrics_drawn() -> bool:
+        page.goto(last)
+        assert page.get_by_role("alert").count() == 0, page.locator("main").inner_text()
+        return page.locator("#panel-metrics").count() > 0
+
+    wait_for(metrics_drawn, "the last invocation's EMF metrics in its panel", deadline_s=DEADLINE_MS / 1000, interval=1.0)
+    expect(page.locator("#panel-metrics tr", has_text="OrderCompensated")).to_contain_text("Count")
+    expect(page.locator("#panel-metrics tr", has_text="CompensationsRun")).to_contain_text("2")
+
 
 def test_a_warehouse_callback_answered_from_the_page_completes_the_execution(page: Page, live_stack: StackConfig, lam: Any) -> None:
     name = f"browser-manual-{uuid.uuid4().hex[:8]}"
