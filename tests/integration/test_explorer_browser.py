@@ -3,6 +3,8 @@
 - the saga's compensating path appears on the executions page and finishes there;
   its grid's cells agree with the durable history, read here independently of
   the Timeline (each invocation's own InvocationCompleted start and end);
+- every cell and invocation heading of a finished saga opens its panel, the
+  last invocation's with the EMF metrics it printed;
 - a warehouse callback answered from the callbacks page (invalid JSON refused
   first) completes the execution; the `<script>` in its answer stays text;
 - an expense approved from the page; no page carries the approval-wait signing
@@ -148,10 +150,23 @@ def test_compensating_saga_appears_finishes_and_its_grid_matches_the_history(pag
     expect(page.locator("#panel h2")).to_contain_text("Invocation 3")
     expect(page.locator("#panel-logs")).to_be_visible()
 
-    # The invocation that ended the execution flushed the outcome metrics (how many
-    # invocations that takes varies, 3 or 4). Its log lines can land after the status
-    # does, so its panel is opened again until they have: the panel once broke on them.
-    last = url(live_stack, "/execution", arn=arn, inv=str(len(request_ids)))
+
+def test_every_panel_of_a_finished_saga_draws_with_the_last_invocations_metrics(page: Page, live_stack: StackConfig, lam: Any) -> None:
+    """Every cell and invocation heading of a compensating saga opens a panel, none the error page.
+
+    The panel of an invocation that had printed EMF metrics once broke (a dict
+    row's `.values` in Jinja is the dict's method), and CI only saw it when the
+    one heading the test above clicks happened to be the last invocation.
+    """
+    name = f"browser-panels-{uuid.uuid4().hex[:8]}"
+    arn = start(lam, "order-saga:live", order(warehouse="reject"), name)
+    finished(lam, arn)
+    history = lam.get_durable_execution_history(DurableExecutionArn=arn, IncludeExecutionData=True)["Events"]
+    invocations = sum(1 for e in history if e["EventType"] == "InvocationCompleted")
+
+    # The invocation that ended the execution flushed the outcome metrics. Its log lines
+    # can land after the status does, so its panel is opened again until they have.
+    last = url(live_stack, "/execution", arn=arn, inv=str(invocations))
 
     def metrics_drawn() -> bool:
         page.goto(last)
@@ -161,6 +176,13 @@ def test_compensating_saga_appears_finishes_and_its_grid_matches_the_history(pag
     wait_for(metrics_drawn, "the last invocation's EMF metrics in its panel", deadline_s=DEADLINE_MS / 1000, interval=1.0)
     expect(page.locator("#panel-metrics tr", has_text="OrderCompensated")).to_contain_text("Count")
     expect(page.locator("#panel-metrics tr", has_text="CompensationsRun")).to_contain_text("2")
+
+    panels = page.locator("a[data-panel]").evaluate_all("links => links.map(a => a.href)")
+    assert len(panels) > invocations, "the grid has no cells to open"
+    for href in panels:
+        response = page.request.get(href)
+        assert response.status == 200, f"{href}: {response.status}"
+        assert 'role="alert"' not in response.text(), f"{href} drew the error page"
 
 
 def test_a_warehouse_callback_answered_from_the_page_completes_the_execution(page: Page, live_stack: StackConfig, lam: Any) -> None:
