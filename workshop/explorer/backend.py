@@ -22,7 +22,7 @@ from workshop.inspect import approvals as approval_requests
 from workshop.inspect import callbacks as callback_answers
 from workshop.inspect.events import EXECUTION_END_EVENTS, _detail, _error_text, decode_payload, epoch_seconds, normalize_event
 from workshop.inspect.execution import list_executions, load_timeline, pending_callbacks
-from workshop.inspect.metrics import aggregate
+from workshop.inspect.metrics import MetricSeries, aggregate
 from workshop.inspect.timeline import Timeline
 from workshop.inspect.traces import build_traces, fetch_segments
 from workshop.labs.model import all_labs
@@ -73,29 +73,13 @@ class SpanRow:
     error: bool
 
 
-@dataclass(frozen=True)
-class MetricRow:
-    """One EMF series an invocation printed.
-
-    A dataclass and not a dict on purpose: in a Jinja template `row.values` of a
-    dict is the dict's own `values` method, not the key, and the panel broke
-    exactly so whenever an invocation had printed metrics.
-    """
-
-    namespace: str
-    name: str
-    dimensions: str
-    values: list[float]
-    unit: str
-
-
 @dataclass
 class InvocationView:
     number: int
     request_id: str | None
     logs: list[Any]  # workshop.inspect.loglines.LogLine
     spans: list[SpanRow]
-    metrics: list[MetricRow]
+    metrics: list[MetricSeries]  # what `make metrics` reads, per series (not dicts: see metric_rows)
     problems: list[str] = field(default_factory=list)
 
 
@@ -259,11 +243,15 @@ class StackBackend:
         return approval_requests.reject(self.services, request_id, reason)
 
 
-def metric_rows(request_id: str | None, log_lines: list[str]) -> tuple[list[MetricRow], list[str]]:
-    """The EMF series one invocation's log lines printed, and what could not be read (`make metrics`' reading)."""
+def metric_rows(request_id: str | None, log_lines: list[str]) -> tuple[list[MetricSeries], list[str]]:
+    """The EMF series one invocation's log lines printed, and what could not be read (`make metrics`' reading).
+
+    The series themselves, not dicts made from them: in a Jinja template `row.values`
+    of a dict is the dict's own `values` method, and the panel broke exactly so
+    whenever an invocation had printed metrics.
+    """
     report = aggregate({request_id: log_lines}, [{"request_id": request_id}])
-    rows = [MetricRow(s.namespace, s.name, s.dimensions_text(), s.values, s.unit) for s in report.series]
-    return rows, [f"EMF: {p.reason}" for p in report.problems]
+    return report.series, [f"EMF: {p.reason}" for p in report.problems]
 
 
 def _spans(span: Any, depth: int) -> list[SpanRow]:
