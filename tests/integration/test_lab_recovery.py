@@ -84,6 +84,17 @@ def labs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: SIGINT back to its default in the command.
+
+    A shell without job control starts `cmd &` with SIGINT ignored, and an
+    ignored signal stays ignored through exec, so under `nohup make repeat … &`
+    the commands never saw the tests' Ctrl-C (Python installs its
+    KeyboardInterrupt handler only when SIGINT starts at its default).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def lab_command(args: list[str], labs: Path, config: StackConfig, deadline_s: float, env: dict[str, str] | None = None,
                 interrupt_when: str | Callable[[str, set[int]], bool] | None = None,
                 then: Callable[[subprocess.Popen, Path], None] | None = None) -> Ran:  # fmt: skip
@@ -100,7 +111,8 @@ def lab_command(args: list[str], labs: Path, config: StackConfig, deadline_s: fl
     started = time.monotonic()
     with open(out, "w", encoding="utf-8") as sink:
         process = subprocess.Popen([sys.executable, "-m", "workshop.labs", *args], cwd=REPO_ROOT, env=full_env,
-                                   stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+                                   stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=_as_from_a_terminal)  # fmt: skip
     pids: set[int] = set()
     cmdlines: dict[int, bytes] = {}
     done = threading.Event()
