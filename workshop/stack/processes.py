@@ -23,6 +23,7 @@ from typing import Callable
 from workshop import registry as function_registry
 from workshop import system
 from workshop.config import REPO_ROOT, StackConfig
+from workshop.stack.limits import raise_open_files
 from workshop.stack.ports import port_free, port_owner
 from workshop.stack.ports import free_port  # noqa: F401 - test_cli.py, test_metrics.py and test_provision.py import it from here
 from workshop.stack.services import SERVICES, Service, _log_file, _service_env, _tail, forget, healthy, record, running, running_pid, service_url
@@ -155,6 +156,9 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> dict[str, flo
     """Start what is not running, provision, and wait until all are healthy. Harmless twice."""
     if config.mode == "compose":
         return _await_compose(config, say)
+    said = raise_open_files()  # before any service starts: each inherits this process's limit
+    if said:
+        say(f"  {said}")
     with _stack_lock(config):
         return _up(config, say)
 
