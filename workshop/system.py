@@ -178,22 +178,28 @@ def tree_rss_mb(pid: int) -> float:
 def listening_sockets(port: int, udp: bool = False) -> list[tuple[int, int]] | None:
     """(pid, fd) of every socket listening on TCP `port` (or bound, unconnected, to UDP `port` too).
 
-    None when it cannot be told: listing every socket needs root on macOS, and
-    psutil sees nothing on Linux without procfs. A socket of another user's
-    process has no pid here and is left out.
+    None when it cannot be told: psutil sees nothing on Linux without procfs.
+    Listing every socket at once needs root on macOS; there the processes this
+    user may read are asked one by one (a port held by another user's process
+    is then not found).
     """
     if not sees_processes():
         return None
     kinds = ("tcp", "udp") if udp else ("tcp",)
     try:
-        sockets = [s for kind in kinds for s in psutil.net_connections(kind)]
-    except (psutil.Error, OSError):
-        return None
+        sockets = [(s.pid, s) for kind in kinds for s in psutil.net_connections(kind)]
+    except (psutil.AccessDenied, OSError):
+        sockets = []
+        for process in psutil.process_iter():
+            try:
+                sockets += [(process.pid, s) for kind in kinds for s in process.net_connections(kind)]
+            except psutil.Error:  # ended, or another user's
+                continue
     found = []
-    for sock in sockets:
+    for pid, sock in sockets:
         listening = sock.status == psutil.CONN_LISTEN or (sock.type == socket.SOCK_DGRAM and not sock.raddr)
-        if listening and sock.laddr and sock.laddr.port == port and sock.pid:
-            found.append((sock.pid, sock.fd))
+        if listening and sock.laddr and sock.laddr.port == port and pid:
+            found.append((pid, sock.fd))
     return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import psutil
 import pytest
 
 from workshop import system
@@ -98,3 +100,16 @@ def test_a_recorded_service_is_found_by_pid_create_time_and_command_line(tmp_pat
         assert services.running_pid(config, marked) is None
     services.forget(config, marked)
     assert not list((tmp_path / "pids").glob("*"))
+
+
+@pytest.mark.parametrize("macos", [False, True], ids=["every socket listed", "root needed to list every socket (macOS)"])
+def test_the_owner_of_a_taken_port_is_named(macos: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if macos:
+        def refused(kind: str = "inet") -> list:
+            raise psutil.AccessDenied()
+
+        monkeypatch.setattr(psutil, "net_connections", refused)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        assert system.port_owner(taken.getsockname()[1]) == f"pid {os.getpid()}: {' '.join(psutil.Process().cmdline())[:120]}"

@@ -1,8 +1,10 @@
 """The embedded stack: AWS emulator, durable runner and function host as background processes.
 
 `make up` / `make down` / `make status` / `make logs` call this. Every process
-binds to 127.0.0.1, writes its pid file and log under the state folder, and is
-stopped by that pid (after checking the pid still belongs to it). Readiness is
+binds to 127.0.0.1, has its pid and create time recorded and its log under the
+state folder, and is stopped by that record (after checking the process is
+still the one started), with its process group and every process it started
+(workshop/system.py). Readiness is
 awaited by health checks with a deadline, never by a fixed sleep. A
 service's stdout and stderr are its log, opened with O_APPEND; the function
 host's log keeper caps it in place (copytruncate, workshop/capped_files.py).
