@@ -114,12 +114,12 @@ class Handle:
 def find(identity: Identity, marker: str) -> Handle | None:
     """The process `identity` names, if it is alive, is the one started then, and its command line holds `marker`."""
     if not sees_processes():
-        alive = _signal0(identity.pid)
+        handle = Handle(identity.pid, None)
         try:
-            leads_its_session = alive and os.getsid(identity.pid) == identity.pid
+            leads_its_session = not handle.gone() and os.getsid(identity.pid) == identity.pid
         except OSError:
             leads_its_session = False
-        return Handle(identity.pid, None) if leads_its_session else None
+        return handle if leads_its_session else None
     try:
         process = psutil.Process(identity.pid)
         if identity.created is not None and abs(process.create_time() - identity.created) > _SAME_START_S:
@@ -133,11 +133,8 @@ def find(identity: Identity, marker: str) -> Handle | None:
 
 def alive(pid: int) -> bool:
     """Whether the pid names a live process (a zombie is not)."""
-    if not sees_processes():
-        _reap(pid)
-        return _signal0(pid)
     try:
-        return not _gone(psutil.Process(pid))
+        return not Handle(pid, psutil.Process(pid) if sees_processes() else None).gone()
     except psutil.Error:
         return False
 

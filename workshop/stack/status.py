@@ -41,11 +41,12 @@ def worker_lines(config: StackConfig) -> list[str]:
         return [f"    workers: the host did not list them ({exc})"]
     if not workers:
         return ["    workers: none warm (each function starts one on its next invocation)"]
-    total = sum(w["rss_mb"] or 0 for w in workers)
-    lines = [f"    workers: {len(workers)}, {total} MB RSS (an idle one stops after {IDLE_EXTRA_WORKER_SECONDS:.0f} s, a function's last after {IDLE_WORKER_SECONDS:.0f} s)"]
+    known = [w["rss_mb"] for w in workers if w["rss_mb"] is not None]  # None: the system does not tell it (no procfs)
+    total = f", {sum(known)} MB RSS" if known else ""
+    lines = [f"    workers: {len(workers)}{total} (an idle one stops after {IDLE_EXTRA_WORKER_SECONDS:.0f} s, a function's last after {IDLE_WORKER_SECONDS:.0f} s)"]
     for w in workers:
         state = f"idle {w['idle_s']:.0f} s" if w["state"] == "idle" else "busy"
-        lines.append(f"      {w['function']:<28} pid {w['pid']:<8} {state:<10} {w['rss_mb'] or 0} MB")
+        lines.append(f"      {w['function']:<28} pid {w['pid']:<8} {state:<10} {'?' if w['rss_mb'] is None else w['rss_mb']} MB")
     return lines
 
 
