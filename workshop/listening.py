@@ -1,13 +1,14 @@
-"""Listening sockets: our HTTP services' bind (function host, explorer), and who listens on a port (/proc).
+"""Listening sockets: our HTTP services' bind (function host, explorer), and whether a process listens on a port.
 
-A module of its own, standard library only: the services import it at start
-(workshop.stack would bring the whole stack manager with it), and `make
-doctor` imports it before any virtual environment exists.
+A module of its own that imports the standard library only: the services
+import it at start (workshop.stack would bring the whole stack manager with
+it), and `make doctor` imports it before any virtual environment exists. So
+the answers of who listens come from workshop.system (psutil) only when it
+can be imported, and are None ("cannot be told") when it cannot.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 
@@ -33,32 +34,24 @@ def listen_tcp(who: str, host: str, port: int, setting: str, backlog: int) -> so
 
 
 def listening_inodes(port: int, udp: bool = False) -> set[str] | None:
-    """The socket inodes listening on TCP `port` (or bound to UDP `port` too), from /proc/net; None without /proc."""
-    tables = [("/proc/net/tcp", "0A"), ("/proc/net/tcp6", "0A")]  # 0A: LISTEN
-    tables += [("/proc/net/udp", "07"), ("/proc/net/udp6", "07")] if udp else []  # 07: bound
-    inodes: set[str] = set()
-    readable = False
-    for table, state in tables:
-        try:
-            with open(table, encoding="ascii") as rows:
-                next(rows)
-                readable = True
-                for row in rows:
-                    fields = row.split()
-                    if fields[3] == state and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                        inodes.add(fields[9])
-        except (OSError, StopIteration, IndexError, ValueError):
-            continue
-    return inodes if readable else None
+    """Names of the sockets listening on TCP `port` (or bound to UDP `port` too); None when it cannot be told.
+
+    A name is "pid:fd" (it was the socket's inode when procfs was read here; the
+    name kept for scripts/doctor.py, which compares it with sockets_of()).
+    """
+    try:
+        from workshop import system  # psutil: absent before `make env`
+    except ImportError:
+        return None
+    found = system.listening_sockets(port, udp)
+    return None if found is None else {f"{pid}:{fd}" for pid, fd in found}
 
 
 def sockets_of(pid: int | str) -> Iterator[str]:
-    """The socket inodes a process holds (its /proc/<pid>/fd); raises OSError when they cannot be read."""
-    folder = os.path.join("/proc", str(pid), "fd")
-    for fd in os.listdir(folder):
-        try:
-            target = os.readlink(os.path.join(folder, fd))
-        except OSError:  # closed meanwhile (the listing's own descriptor, for one)
-            continue
-        if target.startswith("socket:["):
-            yield target[8:-1]
+    """Names ("pid:fd") of the internet sockets a process holds; raises OSError when they cannot be read."""
+    try:
+        from workshop import system
+    except ImportError as exc:
+        raise OSError("psutil is not installed: run `make env`") from exc
+    for holder, fd in system.sockets_of(int(pid)):
+        yield f"{holder}:{fd}"

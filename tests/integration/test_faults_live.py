@@ -1,6 +1,6 @@
 """Faults on a live private stack: a worker killed mid-step, the function host restarted mid-batch.
 
-- A worker process (a child of the function host, found in /proc) is killed
+- A worker process (a child of the function host, found with psutil) is killed
   with SIGKILL while a step of a test-only durable function sleeps on a marker
   file. The invocation fails with Lambda's Runtime.ExitError, the runner
   invokes again, a fresh worker runs the step again, and the execution
@@ -27,10 +27,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tests.integration.polling import wait_for
-from workshop import stack
+from workshop import stack, system
 from workshop import registry as function_registry
 from workshop.stack import processes
 from workshop.config import StackConfig, boto3_client
@@ -71,27 +72,18 @@ def host_pid(config: StackConfig) -> int:
 
 
 def worker_children(parent: int) -> dict[int, str]:
-    """The function host's worker processes, from /proc: {pid: command line}."""
+    """The function host's worker processes, asked of psutil: {pid: command line}."""
     found = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+    for child in system.descendants(parent):
         try:
-            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, IndexError, ValueError):
+            if child.ppid() == parent and "workshop.host.sandbox" in (cmdline := " ".join(child.cmdline())):
+                found[child.pid] = cmdline
+        except psutil.Error:  # ended meanwhile
             continue
-        if ppid == parent and "workshop.host.sandbox" in cmdline:
-            found[int(proc.name)] = cmdline
     return found
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+alive = system.alive
 
 
 def test_worker_killed_mid_step_is_retried_and_its_side_effect_written_once(live_stack: StackConfig, tmp_path: Path) -> None:

@@ -28,13 +28,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.integration.polling import wait_for
+from workshop import system
 from workshop.config import REPO_ROOT, StackConfig, boto3_client, stack_env
 from workshop.labs import manifest
 from workshop.labs.progress import PATH_ENV
-from workshop.tools.measure import descendants
 
 pytestmark = pytest.mark.live
 
@@ -119,11 +120,11 @@ def lab_command(args: list[str], labs: Path, config: StackConfig, deadline_s: fl
 
     def record() -> None:
         while not done.is_set():
-            for pid in descendants(process.pid) - pids:
+            for pid in system.tree_pids(process.pid) - pids:
                 pids.add(pid)
                 try:
-                    cmdlines[pid] = Path(f"/proc/{pid}/cmdline").read_bytes()
-                except OSError:
+                    cmdlines[pid] = " ".join(psutil.Process(pid).cmdline()).encode()
+                except psutil.Error:
                     pass
             time.sleep(0.05)
 
@@ -157,14 +158,7 @@ def assert_clean(ran: Ran) -> None:
     assert not re.search(r"^Traceback \(most recent call last\)", ran.output, re.MULTILINE), ran.output[-4000:]
 
     def gone() -> bool:
-        for pid in ran.pids:
-            try:
-                status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                continue
-            if status != "Z":
-                return False
-        return True
+        return not any(system.alive(pid) for pid in ran.pids)
 
     wait_for(gone, f"the processes of the command ({sorted(ran.pids)}) to end", 10)
 
@@ -240,9 +234,9 @@ def _checks_running(text: str, pids: set[int]) -> bool:
     def pytest_among() -> bool:
         for pid in pids:
             try:
-                if b"pytest" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                if "pytest" in " ".join(psutil.Process(pid).cmdline()):
                     return True
-            except OSError:
+            except psutil.Error:
                 continue
         return False
 

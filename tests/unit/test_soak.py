@@ -17,6 +17,7 @@ from pathlib import Path
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from ingest.retries import POST_MAX_ATTEMPTS, post_retry
+from workshop import system
 from workshop.config import REPO_ROOT, TEMPLATE_PATH
 from workshop.provision import load_template, with_globals
 from workshop.tools.soak import hygiene, run
@@ -71,10 +72,10 @@ def test_files_held_open_under_the_state_folder_are_named(tmp_path: Path) -> Non
     (tmp_path / "logs").mkdir()
     held = (tmp_path / "logs" / "host.log").open("w")
     try:
-        assert f"{os.getpid()}:logs/host.log" in hygiene.open_files_under(tmp_path)
+        assert f"{os.getpid()}:logs/host.log" in system.open_files_under(tmp_path)
     finally:
         held.close()
-    assert hygiene.open_files_under(tmp_path) == []
+    assert system.open_files_under(tmp_path) == []
 
 
 def test_the_stall_guards_repairs_are_counted_from_the_runners_log(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workshop import system
+
 MAX_WORKERS_PER_FUNCTION = 8
 INIT_LIMIT_S = 10.0  # Lambda's init phase limit
 # Lambda keeps an idle environment for minutes; here each one is a Python process of
@@ -76,28 +78,6 @@ def code_fingerprint(code_dir: Path, extra_dirs: tuple[Path, ...] = ()) -> str:
     return digest.hexdigest()
 
 
-def _rss_mb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):  # peak RSS: Lambda reports "Max Memory Used"
-                    return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return 0
-
-
-def _current_rss_mb(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return None
-
-
 class _LineReader:
     """Lines from a pipe with a deadline.
 
@@ -137,6 +117,9 @@ class Worker:
         self.fingerprint = fingerprint
         self.log_stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[$LATEST]{self.id}"
         self.last_used = time.monotonic()
+        # Lambda's "Max Memory Used": the highest resident memory seen at the end of an invocation
+        # (psutil reads the current RSS on every system; the kernel's own peak is Linux's only).
+        self.peak_rss_mb = 0
         worker_env = dict(env)
         worker_env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream
         self.process = subprocess.Popen(
@@ -227,7 +210,8 @@ class Worker:
                 outcome.result = message.get("result")
                 break
         outcome.duration_ms = (time.monotonic() - started) * 1000
-        outcome.max_memory_mb = _rss_mb(self.process.pid)
+        self.peak_rss_mb = max(self.peak_rss_mb, system.rss_mb(self.process.pid) or 0)
+        outcome.max_memory_mb = self.peak_rss_mb
         self.last_used = time.monotonic()
         return outcome
 
@@ -328,7 +312,7 @@ class WorkerPool:
                     "pid": worker.process.pid,
                     "state": "idle" if worker in idle else "busy",
                     "idle_s": round(now - worker.last_used, 1) if worker in idle else None,
-                    "rss_mb": _current_rss_mb(worker.process.pid),
+                    "rss_mb": system.rss_mb(worker.process.pid),
                 }
                 for worker in every
             ),

@@ -1,8 +1,10 @@
 """The embedded stack: AWS emulator, durable runner and function host as background processes.
 
 `make up` / `make down` / `make status` / `make logs` call this. Every process
-binds to 127.0.0.1, writes its pid file and log under the state folder, and is
-stopped by that pid (after checking the pid still belongs to it). Readiness is
+binds to 127.0.0.1, has its pid and create time recorded and its log under the
+state folder, and is stopped by that record (after checking the process is
+still the one started), with its process group and every process it started
+(workshop/system.py). Readiness is
 awaited by health checks with a deadline, never by a fixed sleep. A
 service's stdout and stderr are its log, opened with O_APPEND; the function
 host's log keeper caps it in place (copytruncate, workshop/capped_files.py).
@@ -13,20 +15,20 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Callable
 
 from workshop import registry as function_registry
+from workshop import system
 from workshop.config import REPO_ROOT, StackConfig
+from workshop.stack.limits import raise_open_files
 from workshop.stack.ports import port_free, port_owner
 from workshop.stack.ports import free_port  # noqa: F401 - test_cli.py, test_metrics.py and test_provision.py import it from here
-from workshop.stack.services import SERVICES, Service, _log_file, _pid_file, _service_env, _tail, healthy, running_pid, service_url
+from workshop.stack.services import SERVICES, Service, _log_file, _service_env, _tail, forget, healthy, record, running, running_pid, service_url
 from workshop.stack.status import logs, status
 
 START_DEADLINE_S = 30.0
@@ -63,18 +65,17 @@ def _start(config: StackConfig, service: Service) -> float:
             cwd=REPO_ROOT,
             start_new_session=True,  # not killed with the terminal that ran `make up`
         )
-    pid_path = _pid_file(config, service)
-    pid_path.parent.mkdir(parents=True, exist_ok=True)
-    pid_path.write_text(str(process.pid))
+    record(config, service, process.pid)
     deadline = started + START_DEADLINE_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pid_path.unlink(missing_ok=True)
+            forget(config, service)
             raise StackError(f"{service.name} exited with code {process.returncode} while starting. Last lines of {log_path}:\n{_tail(log_path, 15)}")
         if healthy(config, service, timeout=0.5):
             return time.monotonic() - started
         time.sleep(0.05)
-    raise StackError(f"{service.name} was not healthy within {START_DEADLINE_S:.0f} s. See {log_path}:\n{_tail(log_path, 15)}")
+    stopped = _stop(config, service)  # not left running half-started, holding its port
+    raise StackError(f"{service.name} was not healthy within {START_DEADLINE_S:.0f} s ({stopped}). See {log_path}:\n{_tail(log_path, 15)}")
 
 
 def run_service(config: StackConfig, name: str) -> None:
@@ -94,29 +95,14 @@ def _env_key(service: Service) -> str:
 
 
 def _stop(config: StackConfig, service: Service) -> str:
-    pid = running_pid(config, service)
-    pid_path = _pid_file(config, service)
-    if pid is None:
-        pid_path.unlink(missing_ok=True)
+    """Stop a service and every process it started (its process group and its descendants); what it took, in words."""
+    handle = running(config, service)
+    if handle is None:
+        forget(config, service)
         return "not running"
-    # SIGTERM first: the emulator saves its state only on a graceful stop.
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_DEADLINE_S
-    while time.monotonic() < deadline:
-        if running_pid(config, service) is None or _is_zombie(pid):
-            pid_path.unlink(missing_ok=True)
-            return f"stopped (pid {pid})"
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    pid_path.unlink(missing_ok=True)
-    return f"killed after {STOP_DEADLINE_S:.0f} s (pid {pid})"
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
-    except OSError:
-        return True
+    stopped = system.stop_tree(handle, STOP_DEADLINE_S)
+    forget(config, service)
+    return stopped.describe(service.children)
 
 
 def provision_stack(config: StackConfig, say: Callable[[str], None] = print) -> dict:
@@ -172,6 +158,9 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> dict[str, flo
     """Start what is not running, provision, and wait until all are healthy. Harmless twice."""
     if config.mode == "compose":
         return _await_compose(config, say)
+    said = raise_open_files()  # before any service starts: each inherits this process's limit
+    if said:
+        say(f"  {said}")
     with _stack_lock(config):
         return _up(config, say)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from workshop import capped_files
+from workshop import capped_files, system
 from workshop.config import REGION, REPO_ROOT, StackConfig, aws_env, stack_env
 from workshop.runner import function_configs
 
@@ -23,6 +23,7 @@ class Service:
     env: Callable[[StackConfig], dict[str, str]]
     marker: str  # a string its command line contains: a recycled pid is never signalled
     udp: bool = False  # also listens on UDP at the same port number (the X-Ray sink)
+    children: tuple[str, str] = ("child process", "child processes")  # what `make down` calls one it started, and more
 
 
 def _emulator_python() -> str:
@@ -87,6 +88,7 @@ SERVICES = (
         command=lambda c: [sys.executable, "-m", "workshop.host.server"],
         env=lambda c: {},
         marker="workshop.host.server",
+        children=("worker", "workers"),
     ),
     # Reads what the others serve (through workshop.inspect); last, so its first page finds them up.
     Service(
@@ -109,14 +111,43 @@ def _log_file(config: StackConfig, service: Service) -> Path:
     return config.state_dir / "logs" / f"{service.name}.log"
 
 
-def running_pid(config: StackConfig, service: Service) -> int | None:
-    """The recorded pid, if that process is alive and is still this service."""
+def _created_file(config: StackConfig, service: Service) -> Path:
+    """Beside the pid file, the process's create time: the pid file stays a bare pid (scripts/doctor.py reads it)."""
+    return config.state_dir / "pids" / f"{service.name}.created"
+
+
+def record(config: StackConfig, service: Service, pid: int) -> None:
+    """Record a service just started: its pid and create time, so a reused pid is never taken for it."""
+    identity = system.identity_of(pid)
+    pid_path = _pid_file(config, service)
+    pid_path.parent.mkdir(parents=True, exist_ok=True)
+    _created_file(config, service).write_text("" if identity.created is None else repr(identity.created))
+    pid_path.write_text(str(pid))
+
+
+def forget(config: StackConfig, service: Service) -> None:
+    """The service is stopped: its record goes."""
+    _pid_file(config, service).unlink(missing_ok=True)
+    _created_file(config, service).unlink(missing_ok=True)
+
+
+def running(config: StackConfig, service: Service) -> system.Handle | None:
+    """The recorded process, if it is alive and is still this service (command line and create time)."""
     try:
         pid = int(_pid_file(config, service).read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except (OSError, ValueError):
         return None
-    return pid if service.marker in cmdline else None
+    try:
+        created: float | None = float(_created_file(config, service).read_text())
+    except (OSError, ValueError):  # recorded before create times were, or where they cannot be read
+        created = None
+    return system.find(system.Identity(pid, created), service.marker)
+
+
+def running_pid(config: StackConfig, service: Service) -> int | None:
+    """The recorded pid, if that process is alive and is still this service."""
+    handle = running(config, service)
+    return None if handle is None else handle.pid
 
 
 def service_url(config: StackConfig, service: Service) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from pathlib import Path
 from typing import Callable
 
+from workshop import system
 from workshop.config import StackConfig
 from workshop.host.pool import IDLE_EXTRA_WORKER_SECONDS, IDLE_WORKER_SECONDS
 from workshop.stack.services import SERVICES, _log_file, _tail, healthy, running_pid, service_url
@@ -25,7 +25,7 @@ def status(config: StackConfig, say: Callable[[str], None] = print) -> bool:
         ok = pid is not None and healthy(config, service)
         all_ok &= ok
         state = "healthy" if ok else ("running, not answering" if pid else "stopped")
-        say(f"  {service.name:<14} :{service.port(config):<5} {state}" + (f" (pid {pid}, {_rss_mb(pid)} MB RSS)" if pid else ""))
+        say(f"  {service.name:<14} :{service.port(config):<5} {state}" + (f" ({_pid_and_rss(pid)})" if pid else ""))
         if service.name == "function-host" and ok:
             for line in worker_lines(config):
                 say(line)
@@ -41,22 +41,19 @@ def worker_lines(config: StackConfig) -> list[str]:
         return [f"    workers: the host did not list them ({exc})"]
     if not workers:
         return ["    workers: none warm (each function starts one on its next invocation)"]
-    total = sum(w["rss_mb"] or 0 for w in workers)
-    lines = [f"    workers: {len(workers)}, {total} MB RSS (an idle one stops after {IDLE_EXTRA_WORKER_SECONDS:.0f} s, a function's last after {IDLE_WORKER_SECONDS:.0f} s)"]
+    known = [w["rss_mb"] for w in workers if w["rss_mb"] is not None]  # None: the system does not tell it (no procfs)
+    total = f", {sum(known)} MB RSS" if known else ""
+    lines = [f"    workers: {len(workers)}{total} (an idle one stops after {IDLE_EXTRA_WORKER_SECONDS:.0f} s, a function's last after {IDLE_WORKER_SECONDS:.0f} s)"]
     for w in workers:
         state = f"idle {w['idle_s']:.0f} s" if w["state"] == "idle" else "busy"
-        lines.append(f"      {w['function']:<28} pid {w['pid']:<8} {state:<10} {w['rss_mb'] or 0} MB")
+        lines.append(f"      {w['function']:<28} pid {w['pid']:<8} {state:<10} {'?' if w['rss_mb'] is None else w['rss_mb']} MB")
     return lines
 
 
-def _rss_mb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return 0
+def _pid_and_rss(pid: int) -> str:
+    """"pid 123, 80 MB RSS"; the memory left out where the system does not tell it."""
+    rss = system.rss_mb(pid)
+    return f"pid {pid}" + ("" if rss is None else f", {rss} MB RSS")
 
 
 def logs(config: StackConfig, lines: int = 40, say: Callable[[str], None] = print) -> None:

@@ -12,44 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from workshop import stack
+from workshop import stack, system
 from workshop.config import StackConfig, boto3_client
 from workshop.host.pool import IDLE_WORKER_SECONDS
 
 
-def descendants(root: int) -> set[int]:
-    """A process and all its descendants (the function host's workers), from /proc."""
-    children: dict[int, list[int]] = {}
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(proc.name))
-    found, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        found.add(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and all its descendants (the function host's workers count too)."""
-    total_kb = 0
-    for current in descendants(pid):
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            pass
-    return total_kb / 1024
-
-
 def stack_rss_mb(config: StackConfig) -> dict[str, float]:
-    return {s.name: tree_rss_mb(pid) for s in stack.SERVICES if (pid := stack.running_pid(config, s))}
+    return {s.name: system.tree_rss_mb(pid) for s in stack.SERVICES if (pid := stack.running_pid(config, s))}
 
 
 def run_one_order(config: StackConfig) -> None:

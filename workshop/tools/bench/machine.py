@@ -4,33 +4,21 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import subprocess
 from datetime import UTC, datetime
-from pathlib import Path
 
+from workshop import system
 from workshop.config import REPO_ROOT
 
 
 def machine() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = ""
-    try:
-        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])  # type: ignore[index]
-        ram = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, TypeError, ValueError):
-        pass
+    """The facts psutil and platform can tell on every system (no CPU model name: only Linux's procfs has it)."""
+    clock = system.cpu_clock_ghz()
+    ram = system.memory_total_bytes()
     return {
-        "CPU": cpu,
+        "CPU": (platform.processor() or platform.machine()) + (f", {clock:.1f} GHz" if clock else ""),
         "cores": str(os.cpu_count()),
-        "RAM": ram,
+        "RAM": f"{ram / 1024**3:.1f} GiB" if ram else "",
         "OS": f"{platform.system()} {platform.release()}",
         "Python": platform.python_version(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

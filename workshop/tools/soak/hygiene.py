@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from workshop import capped_files, stack
+from workshop import capped_files, stack, system
 from workshop.config import StackConfig
 from workshop.tools.soak.chaos import worker_pids
 
@@ -54,37 +54,12 @@ def stall_guard_repairs(runner_log: Path) -> int:
     return sum(1 for line in lines if "stall guard: " in line and "could not check" not in line)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def open_files_under(folder: Path) -> list[str]:
-    """Files under `folder` that any process on this machine still holds open ("pid:path"), from /proc/*/fd."""
-    root, held = str(folder.resolve()), []
-    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
-        try:
-            links = list(fd_dir.iterdir())
-        except OSError:  # gone, or not ours to read
-            continue
-        for link in links:
-            try:
-                target = os.readlink(link)
-            except OSError:
-                continue
-            if target == root or target.startswith(root + os.sep):
-                held.append(f"{fd_dir.parent.name}:{target[len(root) + 1:] or '.'}")
-    return sorted(held)
-
-
 def after_down(config: StackConfig, before: dict[str, Any]) -> dict[str, Any]:
     """The stack's processes still alive, its ports still bound and its files still open once `down` returned (all must be empty)."""
     pids, ports = before.pop("_pids"), before.pop("_ports")
     return {
         **before,
-        "processes_left": [pid for pid in pids if _alive(pid)],
+        "processes_left": [pid for pid in pids if system.alive(pid)],
         "ports_left": [port for port in ports if not stack.port_free(config.bind_host, port)],
-        "open_files_left": open_files_under(config.state_dir),
+        "open_files_left": system.open_files_under(config.state_dir),
     }
