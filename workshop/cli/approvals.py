@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from workshop.inspect import Services
+from workshop.render.tables import ReadableTable, readable
 from workshop.inspect.approvals import WAITING, approve, list_requests, reject
 
 
@@ -38,7 +39,7 @@ def _age(created_at: str | None) -> str:
     return f"{max(seconds, 0):.0f} s"
 
 
-def requests_table(rows: list[dict[str, Any]], title: str) -> Table:
+def requests_table(rows: list[dict[str, Any]], title: str) -> ReadableTable:
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("Request", style="bold", no_wrap=True)
     table.add_column("Status", no_wrap=True)
@@ -59,7 +60,7 @@ def requests_table(rows: list[dict[str, Any]], title: str) -> Table:
             row.get("description", ""),
             _age(row.get("created_at")) if status in WAITING else "-",
         )
-    return table
+    return readable(table)
 
 
 def cmd_approvals(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workshop.inspect import Services
+from workshop.render.tables import ReadableTable, readable
 from workshop.inspect.metrics import (
     MetricSeries,
     MetricsReport,
@@ -72,11 +73,12 @@ def _per_invocation(series: MetricSeries, report: MetricsReport) -> str:
     return f"{emitted}{of_total} invocations, {number(min(distinct))}–{number(max(distinct))} each"
 
 
-def metrics_table(report: MetricsReport) -> Table:
+def metrics_table(report: MetricsReport) -> ReadableTable:
     what = f"execution {report.target}" if report.scope == "execution" else f"function {report.target}"
     table = Table(title=f"EMF metrics of {what}", title_justify="left", header_style="bold")
-    table.add_column("Namespace")
+    # the metric first: on a terminal too narrow for the table, each row's first cell heads its block
     table.add_column("Metric", style="bold")
+    table.add_column("Namespace")
     table.add_column("Dimensions")
     table.add_column("Unit")
     table.add_column("Sum", justify="right")
@@ -84,15 +86,15 @@ def metrics_table(report: MetricsReport) -> Table:
     table.add_column("Per invocation")
     for series in report.series:
         table.add_row(
-            series.namespace,
             series.name,
+            series.namespace,
             series.dimensions_text(),
             series.unit,
             number(series.sum),
             str(series.data_points),
             per_invocation_text(series, report),
         )
-    return table
+    return readable(table)
 
 
 def print_report(report: MetricsReport, out: Console, err: Console) -> None:

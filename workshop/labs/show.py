@@ -18,13 +18,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
-from rich.table import Table
 
 from workshop.config import REPO_ROOT, StackConfig, stack_env
 from workshop.labs.advice import Advice
 from workshop.labs.checks import CheckRun, StageResult
 from workshop.labs.model import Lab
 from workshop.labs.progress import LabProgress
+from workshop.render.tables import ReadableTable, table_of
 
 console = Console()
 
@@ -75,16 +75,18 @@ def problem_box(result: StageResult, limit: int = 2) -> str:
     return "\n\n".join(parts)
 
 
-def show_stages(lab: Lab, checks: CheckRun, advice: Advice | None) -> None:
-    table = Table(title=f"Lab {lab.number} stage checks ({checks.seconds:.1f} s)", show_lines=False)
-    table.add_column("stage")
-    table.add_column("")
-    table.add_column("what it checks")
+def stages_table(lab: Lab, checks: CheckRun) -> ReadableTable:
+    """Each stage of the lab: passed or failed, and what it checks."""
+    rows = []
     for stage in lab.stages:
         result = checks.stages.get(stage.number)
         mark = "[green]✓ passed[/]" if result and result.passed else "[red]✗ failed[/]"
-        table.add_row(str(stage.number), mark, escape(stage.title))
-    console.print(table)
+        rows.append([str(stage.number), mark, escape(stage.title)])
+    return table_of(f"Lab {lab.number} stage checks ({checks.seconds:.1f} s)", ["stage", "", "what it checks"], rows)
+
+
+def show_stages(lab: Lab, checks: CheckRun, advice: Advice | None) -> None:
+    console.print(stages_table(lab, checks))
     failing = checks.first_failing()
     if failing is None:
         console.print(f"[bold green]All {len(lab.stages)} stages of lab {lab.number} pass.[/] Compare with the solution: make lab-{lab.number}-solution")
