@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workshop.inspect import Services
+from workshop.paste import pasteable
 from workshop.render.tables import ReadableTable, readable
 from workshop.inspect.metrics import (
     MetricSeries,
@@ -105,7 +106,7 @@ def print_report(report: MetricsReport, out: Console, err: Console) -> None:
         out.print(f"No EMF metrics in the {total} invocation(s) of {report.scope} {report.target}.", highlight=False, soft_wrap=True)
     if report.scope == "execution":
         if total:
-            out.print(f"Invocations (numbered as in `workshop timeline {report.target}`):", highlight=False, soft_wrap=True)
+            out.print(f"Invocations (numbered as in `{pasteable(['workshop', 'timeline', report.target])}`):", highlight=False, soft_wrap=True, markup=False)
         for info in report.invocations:
             if not info.has_logs:
                 state = Text("no log lines found", style="yellow")

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from workshop.deploy import DeployError, StackSummary, delete, deploy, list_stacks
 from workshop.inspect import Services
+from workshop.paste import pasteable
 from workshop.render.tables import ReadableTable, readable
 
 
@@ -78,8 +79,13 @@ def cmd_deploy(args: argparse.Namespace, services: Services, out: Console, err: 
         soft_wrap=True,
     )
     if stack.functions:
-        out.print(f"  invoke: aws lambda invoke --endpoint-url {services.config.host_url} --function-name {escape(stack.functions[0])}:$LATEST out.json", soft_wrap=True)
+        out.print("  invoke: " + escape(invoke_command(services.config.host_url, stack.functions[0])), soft_wrap=True)
     return 0
+
+
+def invoke_command(host_url: str, function: str) -> str:
+    """The AWS CLI call that invokes a deployed function's $LATEST on the local host (quoted: `$` is the shell's)."""
+    return pasteable(["aws", "lambda", "invoke", "--endpoint-url", host_url, "--function-name", f"{function}:$LATEST", "out.json"])
 
 
 def stacks_table(stacks: list[StackSummary]) -> ReadableTable:

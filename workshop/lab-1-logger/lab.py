@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from workshop.labs.model import Stage
@@ -71,4 +70,4 @@ def show_signal(console: Any, run: Any) -> None:
     console.print(signal_table(run.log_records()))
     from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
 
-    console.print("Read them yourself: " + stack_command(f".venv/bin/workshop logs {run.function or 'lab-1-logger'} --execution {shlex.quote(run.arn)}"))
+    console.print("Read them yourself: " + stack_command([".venv/bin/workshop", "logs", run.function or "lab-1-logger", "--execution", run.arn]))

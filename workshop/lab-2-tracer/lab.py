@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from workshop.labs.model import Pitfall, Stage
@@ -123,4 +122,4 @@ def show_signal(console: Any, run: Any) -> None:
     )
     from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
 
-    console.print("The trees themselves: " + stack_command(f".venv/bin/workshop traces --execution {shlex.quote(run.arn)}"))
+    console.print("The trees themselves: " + stack_command([".venv/bin/workshop", "traces", "--execution", run.arn]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from workshop.labs.model import Stage
@@ -79,4 +78,4 @@ def show_signal(console: Any, run: Any) -> None:
     console.print("totals for this execution: " + (", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "none"))
     from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
 
-    console.print("Sum them yourself: " + stack_command(f".venv/bin/workshop metrics --execution {shlex.quote(run.arn)}"))
+    console.print("Sum them yourself: " + stack_command([".venv/bin/workshop", "metrics", "--execution", run.arn]))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 import uuid
 from typing import Any
 
@@ -108,4 +107,4 @@ def show_signal(console: Any, run: Any) -> None:
     console.print(signal_table(rows))
     from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
 
-    console.print("Read the log lines yourself: " + stack_command(f".venv/bin/workshop logs {run.function or 'lab-5-parser'} --execution {shlex.quote(run.arn)}"))
+    console.print("Read the log lines yourself: " + stack_command([".venv/bin/workshop", "logs", run.function or "lab-5-parser", "--execution", run.arn]))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 from typing import Any
 
 from workshop.labs.manifest import entry_of
@@ -104,4 +103,4 @@ def show_signal(console: Any, run: Any) -> None:
     console.print(signal_table(live_places(config, run), secret))
     from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
 
-    console.print("Look yourself: " + stack_command(f".venv/bin/workshop timeline {shlex.quote(run.arn)}") + "  ·  " + stack_command(f".venv/bin/workshop traces --execution {shlex.quote(run.arn)}"))
+    console.print("Look yourself: " + stack_command([".venv/bin/workshop", "timeline", run.arn]) + "  ·  " + stack_command([".venv/bin/workshop", "traces", "--execution", run.arn]))

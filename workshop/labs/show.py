@@ -11,6 +11,7 @@ same stack as `make lab-N` did.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from workshop.labs.advice import Advice
 from workshop.labs.checks import CheckRun, StageResult
 from workshop.labs.model import Lab
 from workshop.labs.progress import LabProgress
+from workshop.paste import pasteable
 from workshop.render.tables import ReadableTable, table_of
 
 console = Console()
@@ -37,12 +39,11 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def stack_command(command: str, config: StackConfig | None = None) -> str:
-    """`command` with the stack's settings before it when they differ from the defaults (ports overridden)."""
+def stack_command(args: Sequence[str], config: StackConfig | None = None) -> str:
+    """The command line of `args`, with the stack's settings before it when they differ from the defaults (ports overridden)."""
     config = config or StackConfig()
     default = stack_env(StackConfig(state_dir=REPO_ROOT / ".workshop", emulator_port=4566, runner_port=9014, host_port=3001, xray_port=2000))
-    changed = [f"{key}={value}" for key, value in stack_env(config).items() if value != default[key]]
-    return " ".join([*changed, command])
+    return pasteable(args, {key: value for key, value in stack_env(config).items() if value != default[key]})
 
 
 def show_header(lab: Lab, progress: LabProgress | None, target: str = "learner") -> None:
