@@ -99,3 +99,20 @@ def test_no_printed_command_interpolates_a_value_unquoted() -> None:
 def test_the_static_check_sees_an_interpolated_command() -> None:
     assert unquoted_interpolations('arn = "x"\nprint(f"see `workshop timeline {arn}`")\n') == [2]
     assert unquoted_interpolations('n = 1\nprint(f"run `make lab-{n}`")\n') == []
+
+
+def test_a_lab_prints_each_command_whole_on_one_line_at_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rich would break a long ARN with a newline at 80 columns; the copied command would be two lines."""
+    import io
+
+    from rich.console import Console
+
+    from workshop.labs.show import show_commands
+
+    monkeypatch.setenv("WORKSHOP_EMULATOR_PORT", "4567")
+    console = Console(width=80, file=io.StringIO(), color_system=None)
+    show_commands(console, "Look yourself:", [".venv/bin/workshop", "timeline", ARN], [".venv/bin/workshop", "traces", "--execution", ARN])
+    label, *commands = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert label == "Look yourself:"
+    assert [shlex.split(line)[1:] for line in commands] == [[".venv/bin/workshop", "timeline", ARN], [".venv/bin/workshop", "traces", "--execution", ARN]]
+    assert all(line.startswith("  WORKSHOP_EMULATOR_PORT=4567 ") for line in commands)

@@ -68,6 +68,6 @@ def signal_table(invocations: list[list[dict[str, Any]]]) -> Any:
 def show_signal(console: Any, run: Any) -> None:
     """Log lines per invocation, and how often each business message was written."""
     console.print(signal_table(run.log_records()))
-    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+    from workshop.labs.show import show_commands  # with the stack's ports when they are not the defaults
 
-    console.print("Read them yourself: " + stack_command([".venv/bin/workshop", "logs", run.function or "lab-1-logger", "--execution", run.arn]))
+    show_commands(console, "Read them yourself:", [".venv/bin/workshop", "logs", run.function or "lab-1-logger", "--execution", run.arn])

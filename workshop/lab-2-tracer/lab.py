@@ -120,6 +120,6 @@ def show_signal(console: Any, run: Any) -> None:
         "(The function host puts execution_arn on its own function segment too, so `workshop traces` can group "
         "any handler's invocations; the column shows the annotation your code puts on ## lambda_handler.)"
     )
-    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+    from workshop.labs.show import show_commands  # with the stack's ports when they are not the defaults
 
-    console.print("The trees themselves: " + stack_command([".venv/bin/workshop", "traces", "--execution", run.arn]))
+    show_commands(console, "The trees themselves:", [".venv/bin/workshop", "traces", "--execution", run.arn])

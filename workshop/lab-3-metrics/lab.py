@@ -76,6 +76,6 @@ def show_signal(console: Any, run: Any) -> None:
     totals = Counter(name for records in invocations for record in records for name in _metric_names(record))
     console.print(signal_table(invocations))
     console.print("totals for this execution: " + (", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "none"))
-    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+    from workshop.labs.show import show_commands  # with the stack's ports when they are not the defaults
 
-    console.print("Sum them yourself: " + stack_command([".venv/bin/workshop", "metrics", "--execution", run.arn]))
+    show_commands(console, "Sum them yourself:", [".venv/bin/workshop", "metrics", "--execution", run.arn])

@@ -105,6 +105,6 @@ def show_signal(console: Any, run: Any) -> None:
             rejection["reason"]["S"] if rejection else "-",
         ])  # fmt: skip
     console.print(signal_table(rows))
-    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+    from workshop.labs.show import show_commands  # with the stack's ports when they are not the defaults
 
-    console.print("Read the log lines yourself: " + stack_command([".venv/bin/workshop", "logs", run.function or "lab-5-parser", "--execution", run.arn]))
+    show_commands(console, "Read the log lines yourself:", [".venv/bin/workshop", "logs", run.function or "lab-5-parser", "--execution", run.arn])

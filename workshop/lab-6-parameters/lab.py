@@ -101,6 +101,6 @@ def show_signal(console: Any, run: Any) -> None:
     )
     secret = stack_secret(config, entry_of(Path(__file__).parent).service)
     console.print(signal_table(live_places(config, run), secret))
-    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+    from workshop.labs.show import show_commands  # with the stack's ports when they are not the defaults
 
-    console.print("Look yourself: " + stack_command([".venv/bin/workshop", "timeline", run.arn]) + "  ·  " + stack_command([".venv/bin/workshop", "traces", "--execution", run.arn]))
+    show_commands(console, "Look yourself:", [".venv/bin/workshop", "timeline", run.arn], [".venv/bin/workshop", "traces", "--execution", run.arn])

@@ -46,6 +46,18 @@ def stack_command(args: Sequence[str], config: StackConfig | None = None) -> str
     return pasteable(args, {key: value for key, value in stack_env(config).items() if value != default[key]})
 
 
+def show_commands(console: Console, label: str, *commands: Sequence[str]) -> None:
+    """`label`, then each command (its arguments) on a line of its own, as stack_command writes it.
+
+    Printed without Rich's wrapping: at 80 columns Rich would break a long ARN
+    with a newline, and the copied command would be two lines. Unwrapped, the
+    terminal folds the line on screen and a copy of it is the one command.
+    """
+    console.print(label, highlight=False)
+    for args in commands:
+        console.print("  " + stack_command(args), soft_wrap=True, markup=False, highlight=False)
+
+
 def show_header(lab: Lab, progress: LabProgress | None, target: str = "learner") -> None:
     stage = progress.first_unpassed if progress else (lab.stages[0] if lab.stages else None)
     never = progress is None or progress.last_run is None
