@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from workshop.paste import pasteable
 from workshop.watched_file import WatchedFile
 
 # {"functions": {name: {...}}, "event_source_mappings": [{...}], "stacks": {name: {...}}}
@@ -125,7 +126,7 @@ def check_function_names(registry: Registry, stack: str, names: list[str]) -> No
             where = stacks(registry).get(owner or "", {}).get("template", "a lab or a benchmark")
             raise StackClash(
                 f"function name {name!r} is already deployed by stack {owner or '(none)'} ({where}); "
-                f"rename it in the template, or remove the other one first (workshop delete {owner})"
+                f"rename it in the template, or remove the other one first ({pasteable(['workshop', 'delete', owner or 'STACK'])})"
             )
 
 

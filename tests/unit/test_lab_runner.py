@@ -200,6 +200,6 @@ def test_a_copied_command_carries_the_stack_settings_only_when_they_are_not_the_
     from workshop.labs.show import stack_command
 
     default = StackConfig(state_dir=REPO_ROOT / ".workshop", emulator_port=4566, runner_port=9014, host_port=3001, xray_port=2000)
-    assert stack_command(".venv/bin/workshop logs x", default) == ".venv/bin/workshop logs x"
+    assert stack_command([".venv/bin/workshop", "logs", "x"], default) == ".venv/bin/workshop logs x"
     moved = StackConfig(state_dir=REPO_ROOT / ".workshop", emulator_port=4567, runner_port=9014, host_port=3001, xray_port=2000)
-    assert stack_command(".venv/bin/workshop logs x", moved) == "WORKSHOP_EMULATOR_PORT=4567 .venv/bin/workshop logs x"
+    assert stack_command([".venv/bin/workshop", "logs", "x"], moved) == "WORKSHOP_EMULATOR_PORT=4567 .venv/bin/workshop logs x"

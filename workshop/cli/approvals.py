@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.table import Table
 
 from workshop.inspect import Services
+from workshop.paste import pasteable
+from workshop.render.tables import ReadableTable, readable
 from workshop.inspect.approvals import WAITING, approve, list_requests, reject
 
 
@@ -38,7 +40,7 @@ def _age(created_at: str | None) -> str:
     return f"{max(seconds, 0):.0f} s"
 
 
-def requests_table(rows: list[dict[str, Any]], title: str) -> Table:
+def requests_table(rows: list[dict[str, Any]], title: str) -> ReadableTable:
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("Request", style="bold", no_wrap=True)
     table.add_column("Status", no_wrap=True)
@@ -59,7 +61,7 @@ def requests_table(rows: list[dict[str, Any]], title: str) -> Table:
             row.get("description", ""),
             _age(row.get("created_at")) if status in WAITING else "-",
         )
-    return table
+    return readable(table)
 
 
 def cmd_approvals(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
@@ -71,7 +73,8 @@ def cmd_approvals(args: argparse.Namespace, services: Services, out: Console, er
     waiting = [row for row in rows if row.get("status") in WAITING]
     if waiting:
         first = waiting[0]["request_id"]
-        out.print(f"Answer one: workshop approve {first} · workshop reject {first} --reason '...'", style="dim", highlight=False, soft_wrap=True)
+        answers = f"{pasteable(['workshop', 'approve', first])} · {pasteable(['workshop', 'reject', first, '--reason', '...'])}"
+        out.print(f"Answer one: {answers}", style="dim", highlight=False, soft_wrap=True, markup=False)
         out.print("Keep one from escalating for lack of a heartbeat: workshop callback heartbeat CALLBACK_ID", style="dim", highlight=False, soft_wrap=True)
         for row in waiting:
             out.print(f"  {row['request_id']}  callback {row.get('callback_id', '?')}", highlight=False, soft_wrap=True)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import time
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from workshop import registry as function_registry
@@ -33,12 +33,18 @@ from workshop.inspect import InspectError as CliError
 from workshop.inspect.events import epoch_seconds
 from workshop.inspect import callbacks
 from workshop.inspect.execution import list_executions, load_timeline, pending_callbacks
+from workshop.paste import pasteable
 from workshop.render.timeline import timeline_renderable
 
 DEFAULT_WAIT_S = 900.0
 
 
 # ------------------------------------------------------------ argument types
+def succeed_command(callback_id: str) -> str:
+    """The command that answers a waiting callback, its result left for the learner to write."""
+    return pasteable(["workshop", "callback", "succeed", callback_id, "--result", "{...}"])
+
+
 def json_text(raw: str) -> str:
     """argparse type: the text must be JSON (checked here so typos never reach AWS)."""
     try:
@@ -69,7 +75,7 @@ def cmd_start(args: argparse.Namespace, services: Services, out: Console, err: C
     detail = wait_for_execution(services, arn, args.timeout, err)
     if detail is None:
         err.print(
-            f"[yellow]Still RUNNING after {args.timeout:g} s[/] — follow it with [bold]workshop timeline {shlex.quote(arn)}[/]",
+            f"[yellow]Still RUNNING after {args.timeout:g} s[/] — follow it with [bold]{escape(pasteable(['workshop', 'timeline', arn]))}[/]",
             highlight=False,
             soft_wrap=True,
         )
@@ -109,8 +115,8 @@ def wait_for_execution(services: Services, arn: str, timeout_s: float, err: Cons
                     if row["callback_id"] not in hinted:
                         hinted.add(row["callback_id"])
                         err.print(
-                            f"[yellow]waiting for callback[/] {row['operation']}: answer it with\n"
-                            f"  workshop callback succeed {row['callback_id']} --result '{{...}}'",
+                            f"[yellow]waiting for callback[/] {escape(row['operation'])}: answer it with\n"
+                            f"  {escape(succeed_command(row['callback_id']))}",
                             highlight=False,
                             soft_wrap=True,
                         )
@@ -138,7 +144,7 @@ def cmd_list(args: argparse.Namespace, services: Services, out: Console, err: Co
 def cmd_show(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
     detail = services.client("lambda").get_durable_execution(DurableExecutionArn=args.arn, IncludeExecutionData=True)
     out.print(tables.execution_panel(detail))
-    out.print(f"[dim]what ran in which invocation: workshop timeline {shlex.quote(args.arn)}[/]", highlight=False, soft_wrap=True)
+    out.print(f"[dim]what ran in which invocation: {escape(pasteable(['workshop', 'timeline', args.arn]))}[/]", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -170,7 +176,7 @@ def cmd_callback(args: argparse.Namespace, services: Services, out: Console, err
         out.print(tables.callbacks_table(rows))
         out.print("Answer one (or: workshop callback fail ID --error-type T --error-message M):", style="dim", highlight=False)
         for number, row in enumerate(rows, start=1):
-            out.print(f"#{number} workshop callback succeed {row['callback_id']} --result '{{...}}'", highlight=False, soft_wrap=True)
+            out.print(f"#{number} {succeed_command(row['callback_id'])}", highlight=False, soft_wrap=True, markup=False)
     return 0
 
 

@@ -16,6 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from workshop.inspect import Services
+from workshop.paste import pasteable
+from workshop.render.tables import ReadableTable, readable
 from workshop.inspect.metrics import (
     MetricSeries,
     MetricsReport,
@@ -72,11 +74,12 @@ def _per_invocation(series: MetricSeries, report: MetricsReport) -> str:
     return f"{emitted}{of_total} invocations, {number(min(distinct))}–{number(max(distinct))} each"
 
 
-def metrics_table(report: MetricsReport) -> Table:
+def metrics_table(report: MetricsReport) -> ReadableTable:
     what = f"execution {report.target}" if report.scope == "execution" else f"function {report.target}"
     table = Table(title=f"EMF metrics of {what}", title_justify="left", header_style="bold")
-    table.add_column("Namespace")
+    # the metric first: on a terminal too narrow for the table, each row's first cell heads its block
     table.add_column("Metric", style="bold")
+    table.add_column("Namespace")
     table.add_column("Dimensions")
     table.add_column("Unit")
     table.add_column("Sum", justify="right")
@@ -84,15 +87,15 @@ def metrics_table(report: MetricsReport) -> Table:
     table.add_column("Per invocation")
     for series in report.series:
         table.add_row(
-            series.namespace,
             series.name,
+            series.namespace,
             series.dimensions_text(),
             series.unit,
             number(series.sum),
             str(series.data_points),
             per_invocation_text(series, report),
         )
-    return table
+    return readable(table)
 
 
 def print_report(report: MetricsReport, out: Console, err: Console) -> None:
@@ -103,7 +106,7 @@ def print_report(report: MetricsReport, out: Console, err: Console) -> None:
         out.print(f"No EMF metrics in the {total} invocation(s) of {report.scope} {report.target}.", highlight=False, soft_wrap=True)
     if report.scope == "execution":
         if total:
-            out.print(f"Invocations (numbered as in `workshop timeline {report.target}`):", highlight=False, soft_wrap=True)
+            out.print(f"Invocations (numbered as in `{pasteable(['workshop', 'timeline', report.target])}`):", highlight=False, soft_wrap=True, markup=False)
         for info in report.invocations:
             if not info.has_logs:
                 state = Text("no log lines found", style="yellow")

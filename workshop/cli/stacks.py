@@ -17,8 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from workshop.deploy import DeployError, delete, deploy, list_stacks
+from workshop.deploy import DeployError, StackSummary, delete, deploy, list_stacks
 from workshop.inspect import Services
+from workshop.paste import pasteable
+from workshop.render.tables import ReadableTable, readable
 
 
 def parse_overrides(items: list[str]) -> dict[str, str]:
@@ -77,21 +79,30 @@ def cmd_deploy(args: argparse.Namespace, services: Services, out: Console, err: 
         soft_wrap=True,
     )
     if stack.functions:
-        out.print(f"  invoke: aws lambda invoke --endpoint-url {services.config.host_url} --function-name {escape(stack.functions[0])}:$LATEST out.json", soft_wrap=True)
+        out.print("  invoke: " + escape(invoke_command(services.config.host_url, stack.functions[0])), soft_wrap=True)
     return 0
 
 
-def cmd_stacks(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
-    stacks = list_stacks(services.config)
+def invoke_command(host_url: str, function: str) -> str:
+    """The AWS CLI call that invokes a deployed function's $LATEST on the local host (quoted: `$` is the shell's)."""
+    return pasteable(["aws", "lambda", "invoke", "--endpoint-url", host_url, "--function-name", f"{function}:$LATEST", "out.json"])
+
+
+def stacks_table(stacks: list[StackSummary]) -> ReadableTable:
+    """The stacks deployed on the local stack; one that `make up` could not deploy again says why."""
     table = Table(title="Stacks on the local stack", title_justify="left")
     for column in ("Stack", "Template", "Functions", "Mappings"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for stack in stacks:
         functions = ", ".join(stack.functions) or "-"
         if stack.problem:
             functions = f"[red]not deployed: {escape(stack.problem)}[/]"
         table.add_row(escape(stack.name), escape(stack.template), functions, str(stack.mappings))
-    out.print(table)
+    return readable(table)
+
+
+def cmd_stacks(args: argparse.Namespace, services: Services, out: Console, err: Console) -> int:
+    out.print(stacks_table(list_stacks(services.config)))
     return 0
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workshop.inspect.events import epoch_seconds
+from workshop.render.tables import ReadableTable, readable
 from workshop.render.text import clock, seconds, status_text
 
 
@@ -96,7 +97,7 @@ def execution_panel(detail: dict[str, Any]) -> Panel:
     return Panel(table, title="durable execution", title_align="left", border_style="dim")
 
 
-def callbacks_table(rows: list[dict[str, Any]]) -> Table:
+def callbacks_table(rows: list[dict[str, Any]]) -> ReadableTable:
     """The waiting callbacks; their ids are printed below the table, unwrapped, to copy."""
     table = Table(title="Callbacks waiting for an answer", title_justify="left", header_style="bold")
     table.add_column("#", justify="right", no_wrap=True)
@@ -105,4 +106,4 @@ def callbacks_table(rows: list[dict[str, Any]]) -> Table:
     table.add_column("Waiting since", no_wrap=True)
     for number, row in enumerate(rows, start=1):
         table.add_row(str(number), row["execution"], row["operation"], clock(row["since"]))
-    return table
+    return readable(table)

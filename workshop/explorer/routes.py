@@ -26,13 +26,13 @@ page's script polls and swaps in.
 from __future__ import annotations
 
 import json
-import shlex
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.explorer.backend import STATUSES
+from workshop.paste import pasteable
 
 DEFAULT_APPROVER = "explorer"
 MAX_TEXT = 1_000_000  # a callback result larger than this is refused here (AWS allows 256 KiB)
@@ -118,8 +118,8 @@ def execution(backend: Any, page: Page) -> View:
         "grid": view.grid,
         "operation": operation,
         "invocation": invocation,
-        "cli": f"workshop timeline {shlex.quote(arn)}",
-        "cli_show": f"workshop show {shlex.quote(arn)}",
+        "cli": pasteable(["workshop", "timeline", arn]),
+        "cli_show": pasteable(["workshop", "show", arn]),
         "result": _pretty_json(view.timeline.result),
     }
     return View("execution.html", context, final=not view.running)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from workshop.labs.model import Stage
@@ -55,19 +54,20 @@ STAGES = [
 ]
 
 
+def signal_table(invocations: list[list[dict[str, Any]]]) -> Any:
+    """Per invocation (its JSON log records), how often each business message was written."""
+    from workshop.render.tables import table_of
+
+    rows = [
+        [str(number), *(str(sum(1 for r in records if r.get("message") == m)) for m in BUSINESS_MESSAGES), str(len(records))]
+        for number, records in enumerate(invocations, start=1)
+    ]
+    return table_of("business log lines per invocation", ["invocation", *BUSINESS_MESSAGES, "all JSON log lines"], rows)
+
+
 def show_signal(console: Any, run: Any) -> None:
     """Log lines per invocation, and how often each business message was written."""
-    from rich.table import Table
+    console.print(signal_table(run.log_records()))
+    from workshop.labs.show import show_commands  # with the stack's ports when they are not the defaults
 
-    table = Table(title="business log lines per invocation")
-    table.add_column("invocation")
-    for message in BUSINESS_MESSAGES:
-        table.add_column(message)
-    table.add_column("all JSON log lines")
-    for number, records in enumerate(run.log_records(), start=1):
-        counts = [sum(1 for r in records if r.get("message") == m) for m in BUSINESS_MESSAGES]
-        table.add_row(str(number), *(str(c) for c in counts), str(len(records)))
-    console.print(table)
-    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
-
-    console.print("Read them yourself: " + stack_command(f".venv/bin/workshop logs {run.function or 'lab-1-logger'} --execution {shlex.quote(run.arn)}"))
+    show_commands(console, "Read them yourself:", [".venv/bin/workshop", "logs", run.function or "lab-1-logger", "--execution", run.arn])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from workshop.labs.model import Pitfall, Stage
@@ -69,11 +68,20 @@ PITFALLS = [
 ]
 
 
+def signal_table(rows: list[list[str]], business_call: str) -> Any:
+    """One row per invocation (its own trace), its cells as show_signal words them (Rich markup)."""
+    from workshop.render.tables import table_of
+
+    headers = [
+        "invocation", "returned", "## lambda_handler", "execution_arn on it",
+        f"## *.{business_call}", "the saga's business calls", "checkpoint calls",
+    ]  # fmt: skip
+    return table_of("what X-Ray recorded, per invocation (each invocation is its own trace)", headers, rows)
+
+
 def show_signal(console: Any, run: Any) -> None:
     """What X-Ray recorded for each invocation of the run."""
     from pathlib import Path
-
-    from rich.table import Table
 
     from workshop.config import StackConfig
 
@@ -92,14 +100,7 @@ def show_signal(console: Any, run: Any) -> None:
     except Exception as exc:  # noqa: BLE001 - the signal is a help, not a check
         console.print(f"[yellow]could not read the traces: {exc}[/]")
         return
-    table = Table(title="what X-Ray recorded, per invocation (each invocation is its own trace)")
-    table.add_column("invocation")
-    table.add_column("returned")
-    table.add_column("## lambda_handler")
-    table.add_column("execution_arn on it")
-    table.add_column(f"## ….{BUSINESS_CALL}")
-    table.add_column("the saga's business calls")
-    table.add_column("checkpoint calls")
+    rows = []
     for number, trace in enumerate(traces, start=1):
         segment = trace.function_segment
         status = segment.annotations.get("durable_status", "?") if segment else "?"
@@ -113,12 +114,12 @@ def show_signal(console: Any, run: Any) -> None:
         spans = list(own_spans(trace))
         saga = [str(s.doc.get("name")).removeprefix("## order_saga.") for s in spans if str(s.doc.get("name", "")).startswith("## order_saga.")]
         checkpoints = sum(1 for s in spans if (s.doc.get("aws") or {}).get("operation") == "CheckpointDurableExecution")
-        table.add_row(str(number), status, handler, annotated, str(screens) if screens else "—", ", ".join(saga) or "—", str(checkpoints))
-    console.print(table)
+        rows.append([str(number), status, handler, annotated, str(screens) if screens else "—", ", ".join(saga) or "—", str(checkpoints)])
+    console.print(signal_table(rows, BUSINESS_CALL))
     console.print(
         "(The function host puts execution_arn on its own function segment too, so `workshop traces` can group "
         "any handler's invocations; the column shows the annotation your code puts on ## lambda_handler.)"
     )
-    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+    from workshop.labs.show import show_commands  # with the stack's ports when they are not the defaults
 
-    console.print("The trees themselves: " + stack_command(f".venv/bin/workshop traces --execution {shlex.quote(run.arn)}"))
+    show_commands(console, "The trees themselves:", [".venv/bin/workshop", "traces", "--execution", run.arn])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from workshop.labs.model import Stage
@@ -52,26 +51,31 @@ STAGES = [
 ]
 
 
+def _metric_names(record: dict[str, Any]) -> list[str]:
+    return [m["Name"] for m in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+
+
+def signal_table(invocations: list[list[dict[str, Any]]]) -> Any:
+    """One row per EMF record, numbered by the invocation whose log held it."""
+    from workshop.render.tables import table_of
+
+    rows = []
+    for number, records in enumerate(invocations, start=1):
+        for record in records:
+            directive = record["_aws"]["CloudWatchMetrics"][0]
+            dims = {d: record.get(d) for group in directive.get("Dimensions", []) for d in group}
+            rows.append([str(number), f"{directive['Namespace']} {dims}", ", ".join(_metric_names(record))])
+    return table_of("metrics emitted per invocation (EMF records in the function's log)", ["invocation", "namespace / dimensions", "metrics"], rows)
+
+
 def show_signal(console: Any, run: Any) -> None:
     """The EMF records per invocation, summed per metric."""
     from collections import Counter
 
-    from rich.table import Table
-
-    totals: Counter[str] = Counter()
-    table = Table(title="metrics emitted per invocation (EMF records in the function's log)")
-    table.add_column("invocation")
-    table.add_column("namespace / dimensions")
-    table.add_column("metrics")
-    for number, records in enumerate(run.emf_records(), start=1):
-        for record in records:
-            directive = record["_aws"]["CloudWatchMetrics"][0]
-            names = [m["Name"] for m in directive["Metrics"]]
-            dims = {d: record.get(d) for group in directive.get("Dimensions", []) for d in group}
-            totals.update(names)
-            table.add_row(str(number), f"{directive['Namespace']} {dims}", ", ".join(names))
-    console.print(table)
+    invocations = run.emf_records()
+    totals = Counter(name for records in invocations for record in records for name in _metric_names(record))
+    console.print(signal_table(invocations))
     console.print("totals for this execution: " + (", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "none"))
-    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+    from workshop.labs.show import show_commands  # with the stack's ports when they are not the defaults
 
-    console.print("Sum them yourself: " + stack_command(f".venv/bin/workshop metrics --execution {shlex.quote(run.arn)}"))
+    show_commands(console, "Sum them yourself:", [".venv/bin/workshop", "metrics", "--execution", run.arn])

@@ -52,10 +52,19 @@ STAGES = [
 ]
 
 
+def signal_table(table: str, record_ids: list[str], after_first: list[str], after_second: list[str]) -> Any:
+    """The ledger's `writes` of each record after each delivery; a count the second delivery changed in red."""
+    from workshop.render.tables import table_of
+
+    rows = [
+        [rid, one, two if two == one else f"[red]{two}[/]"]
+        for rid, one, two in zip(record_ids, after_first, after_second, strict=True)
+    ]
+    return table_of(f"ledger `writes` per record ({table})", ["record_id", "after delivery 1", "after delivery 2"], rows)
+
+
 def show_signal(console: Any, run: Any) -> None:
     """Deliver the same batch a second time and show the ledger's `writes` after each delivery."""
-    from rich.table import Table
-
     from workshop.config import StackConfig, boto3_client
     from workshop import registry
     from workshop.labs.run import run_live
@@ -86,12 +95,6 @@ def show_signal(console: Any, run: Any) -> None:
         console.print(f"[red]the second delivery did not finish:[/] {exc}")
         return
     after_second = writes()
-    grid = Table(title=f"ledger `writes` per record ({table})")
-    grid.add_column("record_id")
-    grid.add_column("after delivery 1")
-    grid.add_column("after delivery 2")
-    for rid, one, two in zip(record_ids, after_first, after_second, strict=True):
-        grid.add_row(rid, one, two if two == one else f"[red]{two}[/]")
-    console.print(grid)
+    console.print(signal_table(table, record_ids, after_first, after_second))
     console.print(f"delivery 1: {outcome(run)}\ndelivery 2: {outcome(second)}  ({second.arn})")
     console.print("Goal: writes stays 1, and only the malformed message is reported (batchItemFailures).")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 import uuid
 from typing import Any
 
@@ -65,10 +64,16 @@ STAGES = [
 ]
 
 
+def signal_table(rows: list[list[str]]) -> Any:
+    """One row per message of the batch: its id, its kind, and what became of it."""
+    from workshop.render.tables import table_of
+
+    headers = ["message", "body", "back to the queue", "ledger (writes)", "reason on record"]
+    return table_of("this batch, message by message", headers, rows)
+
+
 def show_signal(console: Any, run: Any) -> None:
     """Per message: what it was, whether it came back, what the ledger and the rejections table hold."""
-    from rich.table import Table
-
     from workshop.config import StackConfig, boto3_client
     from workshop.tools.ingest_tools import resources
 
@@ -83,9 +88,7 @@ def show_signal(console: Any, run: Any) -> None:
     console.print(f"execution {run.status}" + (f" ({said})" if said else "") + (f", returned {run.result}" if run.result else ""))
     if returned is None:
         console.print("[red]no batch response: SQS would deliver the whole batch again, good records included[/]")
-    table = Table(title="this batch, message by message")
-    for column in ("message", "body", "back to the queue", "ledger (writes)", "reason on record"):
-        table.add_column(column)
+    rows = []
     for mid, kind, body in MESSAGES:
         try:
             record_id = json.loads(body).get("record_id")
@@ -94,14 +97,14 @@ def show_signal(console: Any, run: Any) -> None:
         item = dynamodb.get_item(TableName=where.ledger_table, Key={"record_id": {"S": record_id}}).get("Item") if record_id else None
         rejection = dynamodb.get_item(TableName=where.rejections_table, Key={"message_id": {"S": mid}}).get("Item")
         back = "whole batch" if returned is None else ("yes" if mid in returned else "no")
-        table.add_row(
+        rows.append([
             mid.removeprefix(f"{RUN_ID}-"),
             kind,
             back,
             f"{item['writes']['N']} (amount {item['amount']['N']})" if item else "-",
             rejection["reason"]["S"] if rejection else "-",
-        )
-    console.print(table)
-    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+        ])  # fmt: skip
+    console.print(signal_table(rows))
+    from workshop.labs.show import show_commands  # with the stack's ports when they are not the defaults
 
-    console.print("Read the log lines yourself: " + stack_command(f".venv/bin/workshop logs {run.function or 'lab-5-parser'} --execution {shlex.quote(run.arn)}"))
+    show_commands(console, "Read the log lines yourself:", [".venv/bin/workshop", "logs", run.function or "lab-5-parser", "--execution", run.arn])

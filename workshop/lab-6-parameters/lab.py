@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 from typing import Any
 
 from workshop.labs.manifest import entry_of
@@ -74,11 +73,17 @@ def prepare_live(config: Any) -> None:
     ssm.put_parameter(Name=TIMEOUTS_PARAM, Value=json.dumps(LIVE_WAITS), Type="String", Overwrite=True)
 
 
+def signal_table(places: dict[str, str], secret: str) -> Any:
+    """Each place the checks read (what it holds), and whether the token's value is in it."""
+    from workshop.render.tables import table_of
+
+    rows = [[place, "[red]yes: leaked[/]" if secret in text else "[green]no[/]"] for place, text in places.items()]
+    return table_of("where the approver-notification token's value appears in this execution", ["place", "token found?"], rows)
+
+
 def show_signal(console: Any, run: Any) -> None:
     """The decision, and where the notification token's value turned up in this execution."""
     from pathlib import Path
-
-    from rich.table import Table
 
     from workshop.config import StackConfig
 
@@ -95,12 +100,7 @@ def show_signal(console: Any, run: Any) -> None:
         f"(escalated: {result.get('escalated')}) in {len(run.invocations)} invocations"
     )
     secret = stack_secret(config, entry_of(Path(__file__).parent).service)
-    table = Table(title="where the approver-notification token's value appears in this execution")
-    table.add_column("place")
-    table.add_column("token found?")
-    for place, text in live_places(config, run).items():
-        table.add_row(place, "[red]yes: leaked[/]" if secret in text else "[green]no[/]")
-    console.print(table)
-    from workshop.labs.show import stack_command  # with the stack's ports when they are not the defaults
+    console.print(signal_table(live_places(config, run), secret))
+    from workshop.labs.show import show_commands  # with the stack's ports when they are not the defaults
 
-    console.print("Look yourself: " + stack_command(f".venv/bin/workshop timeline {shlex.quote(run.arn)}") + "  ·  " + stack_command(f".venv/bin/workshop traces --execution {shlex.quote(run.arn)}"))
+    show_commands(console, "Look yourself:", [".venv/bin/workshop", "timeline", run.arn], [".venv/bin/workshop", "traces", "--execution", run.arn])

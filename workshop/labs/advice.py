@@ -57,7 +57,7 @@ def advice_for(lab: Lab, stage: Stage, result: StageResult) -> Advice:
         how = next((p.execution for p in result.problems if p.execution), "")
         return Advice("the execution itself failed", (
             f"The run these checks read ended {how}. Fix that first: the timeline above shows the failing "
-            f"invocation and its error, and `{stack_command(f'.venv/bin/workshop logs {lab.function_name}')}` its log lines. "
+            f"invocation and its error, and `{stack_command(['.venv/bin/workshop', 'logs', lab.function_name])}` its log lines. "
             f"Then the stage's hint applies:\n\n{stage.hint}"
         ), "execution")  # fmt: skip
     return Advice("hint", stage.hint, "hint")

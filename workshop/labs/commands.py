@@ -30,7 +30,9 @@ from workshop.labs.checks import CheckRun, PendingChecks, run_checks, start_chec
 from workshop.labs.deadlines import StuckError
 from workshop.labs.model import Lab, all_labs, current_target, find_lab
 from workshop.labs.preflight import ImportProblem, check
+from workshop.labs.progress import LabProgress
 from workshop.labs.show import console, show_advice, show_diff, show_header, show_stages, shown
+from workshop.render.tables import ReadableTable, readable, table_of
 
 TIMINGS_ENV = "WORKSHOP_LAB_TIMINGS"
 
@@ -211,16 +213,19 @@ def _marks(values: list[bool | None]) -> str:
     return " ".join("[dim]·[/]" if v is None else "[green]✓[/]" if v else "[red]✗[/]" for v in values)
 
 
-def cmd_progress() -> int:
-    progress = saved.read_progress()
-    table = Table(title="Your progress (best result per stage, and your last run)")
-    for column in ("lab", "best", "last run", "when"):
-        table.add_column(column)
+def progress_table(progress: list[LabProgress]) -> ReadableTable:
+    """Each lab: the best result of each stage, the last run's, and when that was."""
+    rows = []
     for lab in progress:
         ran = lab.last_run is not None
         best = _marks([s.best if ran else None for s in lab.stages])
-        table.add_row(f"{lab.number} {lab.title}", best, _marks([s.last for s in lab.stages]), lab.last_run or "not run yet")
-    console.print(table)
+        rows.append([f"{lab.number} {lab.title}", best, _marks([s.last for s in lab.stages]), lab.last_run or "not run yet"])
+    return table_of("Your progress (best result per stage, and your last run)", ["lab", "best", "last run", "when"], rows)
+
+
+def cmd_progress() -> int:
+    progress = saved.read_progress()
+    console.print(progress_table(progress))
     console.print("✓ passed · ✗ failed · · not run yet — best: passed in any run; last run: the latest `make lab-N`.")
     console.print(f"Next: {saved.next_command(progress)}")
     return 0
@@ -258,7 +263,7 @@ def cmd_verify(labs: list[Lab]) -> int:
                 "[green]passes ✓[/]" if good_solution else "[red]FAILS: " + escape("; ".join((t.failures if t else ["not run"])[:1])) + "[/]",
             )  # fmt: skip
         console.print(f"lab {lab.number}: checks took {starter.seconds:.1f} s (starter), {solution.seconds:.1f} s (solution)")
-    console.print(table)
+    console.print(readable(table))
     return 0 if ok else 1
 
 

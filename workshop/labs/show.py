@@ -11,6 +11,7 @@ same stack as `make lab-N` did.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
-from rich.table import Table
 
 from workshop.config import REPO_ROOT, StackConfig, stack_env
 from workshop.labs.advice import Advice
 from workshop.labs.checks import CheckRun, StageResult
 from workshop.labs.model import Lab
 from workshop.labs.progress import LabProgress
+from workshop.paste import pasteable
+from workshop.render.tables import ReadableTable, table_of
 
 console = Console()
 
@@ -37,12 +39,23 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def stack_command(command: str, config: StackConfig | None = None) -> str:
-    """`command` with the stack's settings before it when they differ from the defaults (ports overridden)."""
+def stack_command(args: Sequence[str], config: StackConfig | None = None) -> str:
+    """The command line of `args`, with the stack's settings before it when they differ from the defaults (ports overridden)."""
     config = config or StackConfig()
     default = stack_env(StackConfig(state_dir=REPO_ROOT / ".workshop", emulator_port=4566, runner_port=9014, host_port=3001, xray_port=2000))
-    changed = [f"{key}={value}" for key, value in stack_env(config).items() if value != default[key]]
-    return " ".join([*changed, command])
+    return pasteable(args, {key: value for key, value in stack_env(config).items() if value != default[key]})
+
+
+def show_commands(console: Console, label: str, *commands: Sequence[str]) -> None:
+    """`label`, then each command (its arguments) on a line of its own, as stack_command writes it.
+
+    Printed without Rich's wrapping: at 80 columns Rich would break a long ARN
+    with a newline, and the copied command would be two lines. Unwrapped, the
+    terminal folds the line on screen and a copy of it is the one command.
+    """
+    console.print(label, highlight=False)
+    for args in commands:
+        console.print("  " + stack_command(args), soft_wrap=True, markup=False, highlight=False)
 
 
 def show_header(lab: Lab, progress: LabProgress | None, target: str = "learner") -> None:
@@ -75,16 +88,18 @@ def problem_box(result: StageResult, limit: int = 2) -> str:
     return "\n\n".join(parts)
 
 
-def show_stages(lab: Lab, checks: CheckRun, advice: Advice | None) -> None:
-    table = Table(title=f"Lab {lab.number} stage checks ({checks.seconds:.1f} s)", show_lines=False)
-    table.add_column("stage")
-    table.add_column("")
-    table.add_column("what it checks")
+def stages_table(lab: Lab, checks: CheckRun) -> ReadableTable:
+    """Each stage of the lab: passed or failed, and what it checks."""
+    rows = []
     for stage in lab.stages:
         result = checks.stages.get(stage.number)
         mark = "[green]✓ passed[/]" if result and result.passed else "[red]✗ failed[/]"
-        table.add_row(str(stage.number), mark, escape(stage.title))
-    console.print(table)
+        rows.append([str(stage.number), mark, escape(stage.title)])
+    return table_of(f"Lab {lab.number} stage checks ({checks.seconds:.1f} s)", ["stage", "", "what it checks"], rows)
+
+
+def show_stages(lab: Lab, checks: CheckRun, advice: Advice | None) -> None:
+    console.print(stages_table(lab, checks))
     failing = checks.first_failing()
     if failing is None:
         console.print(f"[bold green]All {len(lab.stages)} stages of lab {lab.number} pass.[/] Compare with the solution: make lab-{lab.number}-solution")

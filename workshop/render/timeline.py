@@ -16,7 +16,6 @@ The timeline is the picture learners look at most, so its vocabulary is fixed:
 from __future__ import annotations
 
 import json
-import shlex
 
 from rich.console import Group
 from rich.panel import Panel
@@ -25,6 +24,7 @@ from rich.tree import Tree
 
 from workshop.inspect.loglines import LogLine
 from workshop.inspect.timeline import Invocation, Operation, Timeline
+from workshop.paste import pasteable
 from workshop.render.text import STATUS_STYLES, clock, seconds, short, status_text
 
 LEVEL_STYLES = {"DEBUG": "dim", "INFO": "cyan", "WARNING": "yellow", "WARN": "yellow", "ERROR": "bold red", "CRITICAL": "bold red"}
@@ -268,7 +268,7 @@ def outcome_panel(timeline: Timeline) -> Panel:
                 body.append("\n  ")
                 body.append_text(suspension_text(op, with_callback_id=False))
         if any(op.kind == "Callback" for op in timeline.pending):
-            body.append(f"\ncallback ids and how to answer: workshop callback pending {shlex.quote(timeline.execution_arn) if timeline.execution_arn else 'ARN'}", style="dim")
+            body.append(f"\ncallback ids and how to answer: {pasteable(['workshop', 'callback', 'pending', timeline.execution_arn or 'ARN'])}", style="dim")
     return Panel(body, title="outcome", title_align="left", border_style=STATUS_STYLES.get(timeline.status, "white").replace("bold ", ""))
 
 

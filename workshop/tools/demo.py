@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 import sys
 import time
 import urllib.parse
@@ -25,6 +24,7 @@ from workshop import stack
 from workshop.config import StackConfig, boto3_client
 from workshop.explorer import browser_url
 from workshop.inspect import TERMINAL
+from workshop.paste import pasteable
 from workshop.render.console import show_timeline
 
 WAIT_LIMIT_S = 120.0
@@ -58,7 +58,7 @@ def wait_until_done(lam: Any, arn: str, console: Console, label: str) -> dict[st
             if detail["Status"] in TERMINAL:
                 return detail
             if time.monotonic() > deadline:
-                raise SystemExit(f"{label}: still {detail['Status']} after {WAIT_LIMIT_S:.0f} s; see `workshop timeline {shlex.quote(arn)}`")
+                raise SystemExit(f"{label}: still {detail['Status']} after {WAIT_LIMIT_S:.0f} s; see `{pasteable(['workshop', 'timeline', arn])}`")
             events = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
             status.update(f"[bold]{label}[/]: {len(events)} history events, last {events[-1]['EventType'] if events else '-'}")
             time.sleep(0.2)
