@@ -268,6 +268,13 @@ class Stopped:
         return f"stopped ({detail})"
 
 
+def _runs_in_group(process: psutil.Process, group: int) -> bool:
+    try:
+        return os.getpgid(process.pid) == group and not _gone(process)
+    except (OSError, psutil.Error):  # ended meanwhile
+        return False
+
+
 class _Group(Handle):
     """A process group, by its id (its leader's pid): the one thing known of a service's workers where psutil is blind."""
 
@@ -279,7 +286,9 @@ class _Group(Handle):
             return True
         except PermissionError:
             return False
-        return False
+        # The group answers while its leader is an unreaped zombie (the leader's parent
+        # had ended, and a slow init reaps late): only a member that still runs counts.
+        return sees_processes() and not any(_runs_in_group(process, self.pid) for process in psutil.process_iter())
 
     def signal(self, signum: int) -> None:
         try:

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -113,3 +114,36 @@ def test_the_owner_of_a_taken_port_is_named(macos: bool, monkeypatch: pytest.Mon
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         assert system.port_owner(taken.getsockname()[1]) == f"pid {os.getpid()}: {' '.join(psutil.Process().cmdline())[:120]}"
+
+
+def test_a_group_whose_leader_is_an_unreaped_zombie_is_gone_and_one_with_a_live_member_is_not() -> None:
+    """A leader whose parent does not reap it stays a zombie, and its group still answers signal 0.
+
+    Found by `make down` taking 2 s a service on a machine whose init reaps late:
+    every stop waited out the stragglers' deadline on a group of one zombie.
+    """
+    parent_code = textwrap.dedent("""
+        import subprocess, sys, time
+        orphan = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.readline()"], stdin=subprocess.PIPE,
+                                  start_new_session=True)
+        print(orphan.pid, flush=True)
+        sys.stdin.readline()  # ends the leader, which this parent does not reap
+        orphan.stdin.close()
+        sys.stdin.readline()
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        group = system._Group(int(parent.stdout.readline()), None)
+        assert not group.gone(), "a group whose leader runs is not gone"
+        parent.stdin.write("\n")
+        parent.stdin.flush()
+        leader = psutil.Process(group.pid)
+        deadline = time.monotonic() + 30
+        while leader.status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the leader did not end within 30 s"
+            time.sleep(0.02)
+        os.killpg(group.pid, 0)  # the zombie keeps its group answering: the case under test
+        assert group.gone()
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
