@@ -67,7 +67,7 @@ class Ran:
     output: str
     seconds: float
     pids: set[int] = field(default_factory=set)
-    cmdlines: list[bytes] = field(default_factory=list)  # of the pids, as seen while it ran
+    cmdlines: set[bytes] = field(default_factory=set)  # every command line the pids showed while it ran
 
     @property
     def text(self) -> str:
@@ -97,13 +97,18 @@ def _as_from_a_terminal() -> None:
 
 
 def lab_command(args: list[str], labs: Path, config: StackConfig, deadline_s: float, env: dict[str, str] | None = None,
-                interrupt_when: str | Callable[[str, set[int]], bool] | None = None,
+                interrupt_when: str | Callable[[str, set[bytes]], bool] | None = None,
                 then: Callable[[subprocess.Popen, Path], None] | None = None) -> Ran:  # fmt: skip
     """`python -m workshop.labs ARGS` as make runs it; every pid of its tree recorded while it runs.
 
     interrupt_when: once the output holds this text (or the callable says so, given
-    the output and the pids seen), then(process, output file) runs (default: Ctrl-C,
-    which a terminal sends to the whole process group).
+    the output and the command lines seen), then(process, output file) runs (default:
+    Ctrl-C, which a terminal sends to the whole process group).
+
+    Every pid of the tree is read again at each look, not only when first seen: a
+    child is first seen between fork and exec, still showing its parent's command
+    line (the lab-2 Ctrl-C test once missed the checks' pytest that way, though its
+    interrupt condition had seen it).
     """
     out = labs.parent / f"out-{time.monotonic_ns()}.txt"
     full_env = {**os.environ, **stack_env(config), "WORKSHOP_LABS_DIR": str(labs), "WORKSHOP_LAB_STEP_TIMEOUT_S": str(STEP_S), "COLUMNS": "160"}
@@ -115,25 +120,34 @@ def lab_command(args: list[str], labs: Path, config: StackConfig, deadline_s: fl
                                    stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
                                    preexec_fn=_as_from_a_terminal)  # fmt: skip
     pids: set[int] = set()
-    cmdlines: dict[int, bytes] = {}
+    cmdlines: set[bytes] = set()
+    seen = threading.Lock()  # the recorder adds while the interrupt condition reads
+
     done = threading.Event()
 
     def record() -> None:
         while not done.is_set():
-            for pid in system.tree_pids(process.pid) - pids:
-                pids.add(pid)
+            for pid in system.tree_pids(process.pid):
                 try:
-                    cmdlines[pid] = " ".join(psutil.Process(pid).cmdline()).encode()
+                    cmdline = " ".join(psutil.Process(pid).cmdline()).encode()
                 except psutil.Error:
-                    pass
+                    cmdline = None
+                with seen:
+                    pids.add(pid)
+                    if cmdline is not None:
+                        cmdlines.add(cmdline)
             time.sleep(0.05)
+
+    def seen_cmdlines() -> set[bytes]:
+        with seen:
+            return set(cmdlines)
 
     watcher = threading.Thread(target=record, daemon=True)
     watcher.start()
     try:
         if interrupt_when is not None:
-            ready = interrupt_when if callable(interrupt_when) else (lambda text, _pids: interrupt_when in text)
-            wait_for(lambda: ready(out.read_text(encoding="utf-8"), set(pids)) or process.poll() is not None, f"{interrupt_when!r}", deadline_s)
+            ready = interrupt_when if callable(interrupt_when) else (lambda text, _cmdlines: interrupt_when in text)
+            wait_for(lambda: ready(out.read_text(encoding="utf-8"), seen_cmdlines()) or process.poll() is not None, f"{interrupt_when!r}", deadline_s)
             assert process.poll() is None, "the command ended before it could be interrupted:\n" + out.read_text(encoding="utf-8")
             (then or (lambda proc, _out: os.killpg(proc.pid, signal.SIGINT)))(process, out)
         try:
@@ -146,7 +160,7 @@ def lab_command(args: list[str], labs: Path, config: StackConfig, deadline_s: fl
         done.set()
         watcher.join()
     return Ran(code=code, output=out.read_text(encoding="utf-8"), seconds=time.monotonic() - started, pids=pids | {process.pid},
-               cmdlines=list(cmdlines.values()))  # fmt: skip
+               cmdlines=seen_cmdlines())  # fmt: skip
 
 
 def assert_clean(ran: Ran) -> None:
@@ -229,18 +243,9 @@ def test_reset_and_solution_work_with_handler_py_deleted(labs: Path, live_stack:
     assert handler.read_text() == (labs / "lab-1-logger" / "starter" / "handler.py").read_text()
 
 
-def _checks_running(text: str, pids: set[int]) -> bool:
+def _checks_running(text: str, cmdlines: set[bytes]) -> bool:
     """The live run started and the stage checks' pytest with it (lab 2 runs them beside the live run)."""
-    def pytest_among() -> bool:
-        for pid in pids:
-            try:
-                if "pytest" in " ".join(psutil.Process(pid).cmdline()):
-                    return True
-            except psutil.Error:
-                continue
-        return False
-
-    return "as a real durable execution" in text and pytest_among()
+    return "as a real durable execution" in text and any(b"pytest" in cmdline for cmdline in cmdlines)
 
 
 def test_ctrl_c_during_make_lab_2_is_one_line_and_130(labs: Path, live_stack: StackConfig) -> None:
