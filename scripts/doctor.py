@@ -144,8 +144,28 @@ def check_packages():
          "run `make env` where there is network, or copy a wheelhouse (`make wheelhouse`, docs/INSTRUCTOR.md)")
 
 
+def check_system(platform_support):
+    """The system by name, with what the workshop supports: a Windows or WSL question is settled on line one."""
+    name = platform_support.os_name()
+    if name in ("macOS", "Linux"):
+        line(True, "%s, supported (the workshop runs on %s)" % (name, platform_support.SUPPORTED))
+    elif name == "WSL":
+        line(True, "WSL (Linux on Windows), supported")
+        outside = REPO.startswith("/mnt/")
+        line(not outside, "the repository is inside WSL's own file system (%s)" % REPO,
+             "clone it in your WSL home instead of on the Windows drive (/mnt/...), where files are"
+             " slow and saves from Windows editors may go unseen: cd ~ && git clone <the repository URL>")
+    else:  # a system with fcntl the workshop was never tried on (native Windows stops in platform_support)
+        line(False, "%s: not a system the workshop supports (%s)" % (name, platform_support.SUPPORTED),
+             "use one of those, or the dev container (.devcontainer/)")
+
+
 def main():
+    # Native Windows (no fcntl) stops here with the one message workshop/__init__.py prints for every command.
+    sys.path.insert(0, REPO)
+    from workshop import platform_support  # standard library only
     print("make doctor: can this machine run the workshop?")
+    check_system(platform_support)
     check_python()
     check_make()
     check_loopback()
