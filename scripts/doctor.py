@@ -64,32 +64,77 @@ def check_loopback():
         line(False, "cannot listen on 127.0.0.1: %s" % exc, "a firewall or sandbox blocks loopback servers: allow them for this folder")
 
 
-def _own_service_running(service, port):
-    """Does this workshop's own stack hold the port: its pid file names a live process that listens there?
+def state_dir():
+    """Where the stack keeps its pid files: WORKSHOP_STATE_DIR when set, as workshop/config.py reads it, else .workshop.
 
-    Where /proc cannot say who listens (not Linux), a live process of the
-    stack's counts: it most likely holds its own port.
+    A stack started under a folder of its own (a second stack, a test's, CI's)
+    is found only when doctor runs with the same variables.
     """
+    return os.path.abspath(os.environ.get("WORKSHOP_STATE_DIR") or os.path.join(REPO, ".workshop"))
+
+
+def _recorded_pid(service):
+    """The pid in the state folder's pid file for `service` (workshop/stack/services.py), if that process is alive."""
     try:
-        with open(os.path.join(REPO, ".workshop", "pids", service + ".pid")) as handle:
+        with open(os.path.join(state_dir(), "pids", service + ".pid")) as handle:
             pid = int(handle.read().strip())
         os.kill(pid, 0)
-    except (OSError, ValueError):
-        return False
+    except (OSError, ValueError):  # no file, not a number, gone, or another user's process: not this stack's
+        return None
+    return pid
+
+
+def _listens_by_proc(pid, port):
+    """Does `pid` hold a socket listening on `port`, from /proc? None where /proc cannot say (not Linux, not readable)."""
     try:
         sys.path.insert(0, REPO)
         from workshop.listening import listening_inodes, sockets_of  # standard library only
-    except Exception:  # noqa: BLE001 - a Python too old to import it is named by check_python: guess as without /proc
-        return True
+    except Exception:  # noqa: BLE001 - a Python too old to import it is named by check_python: ask lsof instead
+        return None
     finally:
         sys.path.remove(REPO)
     inodes = listening_inodes(port)
     if inodes is None:
-        return True
+        return None
     try:
         return any(inode in inodes for inode in sockets_of(pid))
     except OSError:
-        return True  # not ours to read: assume as above
+        return None
+
+
+def _listeners_by_lsof(port):
+    """The pids lsof sees listening on TCP `port` (macOS has no /proc); None without lsof or an answer from it."""
+    lsof = shutil.which("lsof")
+    if not lsof:
+        return None
+    try:
+        found = subprocess.run([lsof, "-nP", "-iTCP:%d" % port, "-sTCP:LISTEN", "-Fp"],
+                               capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    pids = {int(row[1:]) for row in found.stdout.split() if row.startswith("p") and row[1:].isdigit()}
+    return pids or None  # nothing seen: another user's process lsof may not show, so no answer
+
+
+def port_holder(service, port):
+    """Who holds a port that is in use: ("stack", pid), ("other", pids or None) or ("unsure", pid).
+
+    "stack" only when the pid recorded in the state folder is alive and is
+    the process listening; "unsure" when that process is alive but neither
+    /proc nor lsof can tell who listens (doctor says so: a guess).
+    """
+    pid = _recorded_pid(service)
+    if pid is None:
+        return "other", _listeners_by_lsof(port)
+    ours = _listens_by_proc(pid, port)
+    if ours is None:
+        listeners = _listeners_by_lsof(port)
+        ours = None if listeners is None else pid in listeners
+        if ours is False:
+            return "other", listeners
+    if ours is None:
+        return "unsure", pid
+    return ("stack", pid) if ours else ("other", None)
 
 
 def check_ports():
@@ -104,12 +149,21 @@ def check_ports():
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
                 probe.bind(("127.0.0.1", port))
             line(True, "port %d is free (%s)" % (port, what))
+            continue
         except OSError:
-            if _own_service_running(service, port):
-                line(True, "port %d is in use by this workshop's stack: %s (`make status`; `make down` frees it)" % (port, what))
-            else:
-                line(False, "port %d is in use by another program (%s)" % (port, what),
-                     "stop that program, or choose another port: export %s=%d" % (variable, port + 100))
+            pass
+        holder, pids = port_holder(service, port)
+        if holder == "stack":
+            line(True, "port %d is in use by this workshop's stack: %s, pid %d (`make status`; `make down` frees it)"
+                 % (port, what, pids))
+        elif holder == "unsure":
+            line(True, "port %d is in use (could not tell by which process): most likely by this workshop's %s,"
+                 " whose pid %d is running (`make status`; `make down` frees it)" % (port, what, pids))
+        else:
+            line(False, "port %d is in use by another program (%s)%s"
+                 % (port, what, ": pid %s" % ", ".join(map(str, sorted(pids))) if pids else ""),
+                 "stop that program, or choose another port: export %s=%d (a stack of this workshop started"
+                 " with another WORKSHOP_STATE_DIR or ports: run doctor with the same variables)" % (variable, port + 100))
 
 
 def check_disk():
