@@ -7,6 +7,7 @@ instructor can ask a room to run it and look at one number.
 """
 
 import os
+import pathlib
 import shutil
 import socket
 import subprocess
@@ -35,6 +36,7 @@ def line(ok, what, fix=""):
 
 
 def check_python():
+    """The Python `make env` builds with: (its path, "3.12", platform.system(), platform.machine()), or None."""
     picked = subprocess.run([os.path.join(REPO, "scripts", "pick-python")], capture_output=True, text=True,
                             env=os.environ).stdout.strip() or "python3"
     checked = subprocess.run([os.path.join(REPO, "scripts", "pick-python"), "--check", picked],
@@ -42,12 +44,14 @@ def check_python():
     if checked.returncode != 0:
         line(False, "Python: " + checked.stderr.strip(), "install Python 3.11 to 3.14 (python.org, your package manager or pyenv)")
         return None
-    version = subprocess.run([picked, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True).stdout.strip()
+    about = subprocess.run([picked, "-c", "import sys, platform; print(sys.version.split()[0], platform.system(), platform.machine())"],
+                           capture_output=True, text=True).stdout.split()
+    version = about[0] if about else "?"
     line(True, "Python %s (%s), the one `make env` builds with" % (version, picked))
     venv = subprocess.run([picked, "-c", "import ensurepip, venv"], capture_output=True, text=True)
     line(venv.returncode == 0, "%s can create virtual environments (venv, ensurepip)" % picked,
          "on Debian/Ubuntu: sudo apt-get install python3-venv (or python%s-venv)" % version.rsplit(".", 1)[0])
-    return picked
+    return (picked, ".".join(version.split(".")[:2]), *about[1:3]) if len(about) == 3 else None
 
 
 def check_make():
@@ -178,14 +182,22 @@ def check_disk():
         line(False, "cannot write in %s: %s" % (REPO, exc), "clone the repository somewhere you own")
 
 
-def check_packages():
+def check_packages(python):
+    """Built environments, else a wheelhouse that fits this laptop (workshop/wheelhouse.py), else the package index."""
     ready = [name for name in ENVIRONMENTS if os.path.exists(os.path.join(REPO, name, ".installed"))]
     if len(ready) == len(ENVIRONMENTS):
         line(True, "the environments are built (%s)" % ", ".join(ready))
         return
     wheelhouse = os.environ.get("WORKSHOP_WHEELHOUSE") or os.path.join(REPO, "wheelhouse")
-    if os.path.isdir(wheelhouse) and os.listdir(wheelhouse):
-        line(True, "environments not built yet; `make env` will install from the wheelhouse %s (no network needed)" % wheelhouse)
+    if os.path.isdir(wheelhouse) and os.listdir(wheelhouse):  # scripts/make-venv then installs from it alone
+        if python is None:
+            print("  - the wheelhouse %s is checked once the Python above is fixed" % wheelhouse)
+            return
+        from workshop import wheelhouse as wheels  # standard library only
+        _, version, system, machine = python
+        ok, what, fix = wheels.check(pathlib.Path(wheelhouse), wheels.local_platform(system, machine), version,
+                                     "%s %s" % (system, machine))
+        line(ok, what, fix)
         return
     index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple/")
     try:
@@ -220,12 +232,12 @@ def main():
     from workshop import platform_support  # standard library only
     print("make doctor: can this machine run the workshop?")
     check_system(platform_support)
-    check_python()
+    python = check_python()
     check_make()
     check_loopback()
     check_ports()
     check_disk()
-    check_packages()
+    check_packages(python)
     docker = shutil.which("docker")
     print("  - Docker: %s (optional: only `docker compose up` needs it)" % ("found" if docker else "not found"))
     failed = results.count(False)
