@@ -60,6 +60,12 @@ _ARCH_SUFFIXES = {
     "linux-x86_64": ("_x86_64",),
     "linux-aarch64": ("_aarch64",),
 }
+# What `make env` itself installs (the Makefile's ENV_STAMPS: .venv, .venv-emulator,
+# .venv-samtranslator; tests/unit/test_wheelhouse.py holds the two lists together).
+# The other files serve `make test`, `validate`, `deploy` and `screenshots`: a
+# combination without one of them still builds the environments offline.
+ENV_REQUIREMENTS = ("requirements/workshop.txt", "requirements/emulator.txt", "requirements/sam-translator.txt")
+BUILD_TOOLS = "setuptools and uv"  # how a manifest names the job that downloads them
 # The editable install's build backend (pyproject.toml's build-system: setuptools>=69), pinned here.
 SETUPTOOLS = "setuptools==84.2.1"
 
@@ -127,20 +133,27 @@ def read_manifest(folder: Path) -> dict | None:
 def _pip_failure(output: str) -> str:
     """pip's one line that says why (usually: no wheel of a pin for that Python and platform)."""
     for row in output.splitlines():
-        if "No matching distribution" in row or "Could not find a version" in row:
-            return row.replace("ERROR: ", "").strip()
+        if "Could not find a version" in row or "No matching distribution" in row:
+            reason = re.sub(r" \(from versions: [^)]*\)", "", row.replace("ERROR: ", "").strip())
+            return reason.replace("Could not find a version that satisfies the requirement", "no wheel of")
     return (output.strip().splitlines() or ["pip failed"])[-1]
 
 
-def download_one(folder: Path, platform: str, python: str, scratch: Path) -> list[str]:
-    """Download one combination's wheels into `scratch`, move them into `folder`; the file names. Raises RuntimeError."""
+def download_one(folder: Path, platform: str, python: str, scratch: Path) -> tuple[list[str], dict[str, str]]:
+    """One combination's wheels, via `scratch` into `folder`: (the files it needs, {requirements file: why it has none}).
+
+    A requirements file pip cannot resolve (a pin without a wheel for that
+    platform and Python) is named with pip's reason, and the others are kept:
+    SAM CLI's pins missing on a Mac must not cost that Mac its `make env`.
+    """
     pip = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d", str(scratch)]
-    jobs = [["-r", str(path)] for path in requirements_files()] + [[SETUPTOOLS, uv_pin()]]
-    for job in jobs:
+    jobs = {str(path.relative_to(REPO)): ["-r", str(path)] for path in requirements_files()}
+    jobs[BUILD_TOOLS] = [SETUPTOOLS, uv_pin()]
+    missing = {}
+    for what, job in jobs.items():
         done = subprocess.run(pip + pip_args(platform, python) + job, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            what = Path(job[1]).relative_to(REPO) if job[0] == "-r" else " ".join(job)
-            raise RuntimeError("%s: %s" % (what, _pip_failure(done.stdout + done.stderr)))
+            missing[what] = _pip_failure(done.stdout + done.stderr)
     names = sorted(os.listdir(scratch))
     for name in names:
         target = folder / name
@@ -148,7 +161,12 @@ def download_one(folder: Path, platform: str, python: str, scratch: Path) -> lis
             (scratch / name).unlink()
         else:
             shutil.move(str(scratch / name), str(target))
-    return names
+    return names, missing
+
+
+def blocks_env(missing: dict[str, str]) -> list[str]:
+    """The missing requirements files without which `make env` cannot install offline."""
+    return [what for what in missing if what in ENV_REQUIREMENTS or what == BUILD_TOOLS]
 
 
 def folder_size(folder: Path) -> tuple[int, int]:
@@ -157,7 +175,7 @@ def folder_size(folder: Path) -> tuple[int, int]:
     return sum(path.suffix == ".whl" for path in files), sum(path.stat().st_size for path in files)
 
 
-def write_manifest(folder: Path, hashes: dict[str, str], combinations: dict[str, list[str]]) -> None:
+def write_manifest(folder: Path, hashes: dict[str, str], combinations: dict[str, dict]) -> None:
     (folder / MANIFEST).write_text(json.dumps({
         "about": "written by `make wheelhouse`; `make doctor` reads it (workshop/wheelhouse.py)",
         "requirements": hashes, "combinations": dict(sorted(combinations.items())),
@@ -176,28 +194,28 @@ def download(folder: Path, platforms: list[str], pythons: list[str]) -> int:
     combos = [(platform, python) for platform in platforms for python in pythons]
     print("downloading every pinned package into %s for %d combination%s (platform, Python):"
           % (folder, len(combos), "" if len(combos) == 1 else "s"))
-    failed = []
     for number, (platform, python) in enumerate(combos, 1):
         name = combination(platform, python)
         print("  [%d/%d] %-20s" % (number, len(combos), name), end=" ", flush=True)
         started = time.monotonic()
-        try:
-            with tempfile.TemporaryDirectory(prefix=".scratch-", dir=str(folder)) as scratch:
-                kept[name] = download_one(folder, platform, python, Path(scratch))
-        except RuntimeError as exc:
-            print("FAILED\n      %s" % exc)
-            failed.append(name)
-            continue
+        with tempfile.TemporaryDirectory(prefix=".scratch-", dir=str(folder)) as scratch:
+            files, missing = download_one(folder, platform, python, Path(scratch))
+        kept[name] = {"files": files, "missing": missing}
         write_manifest(folder, hashes, kept)  # after each one: a run stopped half-way keeps what it finished
-        print("%3d wheels, %.0f s" % (len(kept[name]), time.monotonic() - started))
+        print("%3d wheels, %.0f s" % (len(files), time.monotonic() - started))
+        for what, reason in missing.items():
+            print("      no %s: %s" % (what, reason))
     wheels, size = folder_size(folder)
     print("%s: %d wheels, %.0f MB, for %s." % (folder, wheels, size / 1e6, ", ".join(sorted(kept)) or "nothing"))
-    if failed:
-        print("not downloaded: %s (see above: a pin without a wheel for that Python or platform)" % ", ".join(failed))
-        return 1
+    incomplete = {name: entry["missing"] for name, entry in sorted(kept.items()) if entry["missing"]}
+    for name, missing in incomplete.items():
+        stopped = blocks_env(missing)
+        print("%s: without %s, so %s" % (name, ", ".join(missing), "`make env` needs the network there" if stopped
+              else "`make env` works offline; `make test`, `validate`, `deploy` or `screenshots` need the network there"))
     print("Copy it into each learner's clone as ./wheelhouse (or point WORKSHOP_WHEELHOUSE at it);")
     print("`make doctor` there says whether it has their laptop's combination, `make env` installs with no network.")
-    return 0
+    # the exit code is about what this run was asked for; the lines above, about the whole folder
+    return 1 if any(blocks_env(kept[combination(*combo)]["missing"]) for combo in combos) else 0
 
 
 def _wheel_tags(name: str) -> tuple[str, str, list[str], list[str], list[str]] | None:
@@ -250,11 +268,18 @@ def check(folder: Path, platform: str | None, python: str, machine: str) -> tupl
     if changed:
         return (False, "the wheelhouse %s was made for other pins: %s changed since" % (folder, ", ".join(changed)),
                 "make it again where there is network: `%s` (or your room's PLATFORMS and PYTHONS)" % make_command(platform, python))
-    missing = [file for file in manifest["combinations"][name] if not (folder / file).is_file()]
-    if missing:
-        return (False, "the wheelhouse %s lacks %d of its files for %s, e.g. %s: copied only in part?" % (folder, len(missing), name, missing[0]),
+    entry = manifest["combinations"][name]
+    absent = [file for file in entry["files"] if not (folder / file).is_file()]
+    if absent:
+        return (False, "the wheelhouse %s lacks %d of its files for %s, e.g. %s: copied only in part?" % (folder, len(absent), name, absent[0]),
                 "copy the whole folder again (or `%s`)" % make_command(platform, python))
-    return True, "environments not built yet; `make env` will install from the wheelhouse %s (%s, Python %s: no network needed)" % (folder, platform, python), ""
+    stopped = blocks_env(entry["missing"])
+    if stopped:
+        return (False, "the wheelhouse %s cannot build the environments for %s: %s" % (folder, name, "; ".join(
+                "%s: %s" % (what, entry["missing"][what]) for what in stopped)),
+                "PyPI has no wheel of it for this laptop: move the wheelhouse away and run `make env` with network, or use another Python (PYTHON=python3.X)")
+    without = " (without %s: `make test`, `validate`, `deploy` or `screenshots` need the network)" % ", ".join(entry["missing"]) if entry["missing"] else ""
+    return True, "environments not built yet; `make env` will install from the wheelhouse %s (%s, Python %s: no network needed)%s" % (folder, platform, python, without), ""
 
 
 def _check_tags(folder: Path, platform: str, python: str, add: str) -> tuple[bool, str, str]:

@@ -22,6 +22,13 @@ from workshop import wheelhouse
 from workshop.config import REPO_ROOT
 
 PYTHONS = wheelhouse.supported_pythons()
+# Pins PyPI has no wheel of, found by this test: SAM CLI's, so `make env` still installs offline there and
+# `make validate`, `deploy` and `test` need the network. Listed, not skipped: a pin bump that changes
+# them fails here until this list says what a room gets.
+KNOWN_GAPS = {
+    ("macos-x86_64", "*"): {"requirements/sam.txt"},  # cryptography==50.0.2 publishes no macOS x86_64 wheel
+    ("macos-arm64", "3.14"): {"requirements/sam.txt"},  # watchdog==4.0.2 publishes no cp314 macOS wheel
+}
 COMBINATIONS = [
     ("macos-arm64", PYTHONS[-1]),
     ("linux-aarch64", PYTHONS[-1]),
@@ -43,3 +50,6 @@ def test_make_wheelhouse_resolves_this_laptop_kind_and_doctor_accepts_it(platfor
     assert compiled and all(wheelhouse.wheel_fits(name, platform, python) for name in compiled), compiled
     ok, what, fix = wheelhouse.check(tmp_path, platform, python, platform)
     assert ok, what + "\n" + fix
+    missing = wheelhouse.read_manifest(tmp_path)["combinations"][wheelhouse.combination(platform, python)]["missing"]
+    gaps = KNOWN_GAPS.get((platform, python), KNOWN_GAPS.get((platform, "*"), set()))
+    assert set(missing) == gaps, missing

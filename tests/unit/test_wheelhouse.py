@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -58,9 +59,9 @@ def test_a_wheelhouse_from_the_older_script_for_another_python_is_refused(tmp_pa
     assert "has no wheels for this laptop (linux-aarch64, Python 3.11)" in doctor_on(tmp_path, monkeypatch, capsys, folder, "3.11", machine="aarch64")
 
 
-def manifested(folder: Path, combinations: dict[str, list[str]], requirements: dict[str, str] | None = None) -> Path:
+def manifested(folder: Path, combinations: dict[str, dict], requirements: dict[str, str] | None = None) -> Path:
     """A wheelhouse as `make wheelhouse` leaves it: the files and MANIFEST.json."""
-    fill(folder, tuple(name for names in combinations.values() for name in names))
+    fill(folder, tuple(name for entry in combinations.values() for name in entry["files"]))
     (folder / wheelhouse.MANIFEST).write_text(json.dumps({
         "requirements": wheelhouse.requirements_hashes() if requirements is None else requirements,
         "combinations": combinations,
@@ -68,7 +69,7 @@ def manifested(folder: Path, combinations: dict[str, list[str]], requirements: d
     return folder
 
 
-MAC_313 = {"macos-arm64 3.13": ["pyyaml-6.0.4-cp313-cp313-macosx_11_0_arm64.whl", "boto3-1.44.8-py3-none-any.whl"]}
+MAC_313 = {"macos-arm64 3.13": {"files": ["pyyaml-6.0.4-cp313-cp313-macosx_11_0_arm64.whl", "boto3-1.44.8-py3-none-any.whl"], "missing": {}}}
 
 
 def test_the_manifest_names_the_missing_combination_and_the_command_that_adds_it(tmp_path, monkeypatch, capsys) -> None:
@@ -85,7 +86,7 @@ def test_a_wheelhouse_for_older_pins_or_copied_in_part_is_refused(tmp_path, monk
     out = doctor_on(tmp_path, monkeypatch, capsys, stale, "3.13", system="Darwin", machine="arm64")
     assert "was made for other pins: requirements/" in out and "changed since" in out
     partial = manifested(tmp_path / "partial", MAC_313)
-    (partial / MAC_313["macos-arm64 3.13"][0]).unlink()
+    (partial / MAC_313["macos-arm64 3.13"]["files"][0]).unlink()
     out = doctor_on(tmp_path, monkeypatch, capsys, partial, "3.13", system="Darwin", machine="arm64")
     assert "lacks 1 of its files for macos-arm64 3.13, e.g. pyyaml-6.0.4" in out and "copy the whole folder again" in out
 
@@ -136,30 +137,45 @@ def test_the_wheelhouse_adds_what_make_env_installs_besides_the_requirements() -
 
 
 def fake_pip(args: list[str], **_: object) -> subprocess.CompletedProcess[str]:
-    """pip download as PyPI would answer it: a compiled and a pure wheel per combination, none for Python 3.14."""
+    """pip download as PyPI would answer it: a compiled and a pure wheel per combination; on Python 3.14 no
+    greenlet wheel (every file fails), on 3.13 none of SAM's cryptography (requirements/sam.txt alone fails)."""
     python, tag, into = args[args.index("--python-version") + 1], args[args.index("--platform") + 1], Path(args[args.index("-d") + 1])
-    if python == "3.14":
-        return subprocess.CompletedProcess(args, 1, "", "ERROR: No matching distribution found for greenlet==3.5.6\n")
+    if python == "3.14" or (python == "3.13" and args[-1].endswith("sam.txt")):
+        pin = "greenlet==3.5.6" if python == "3.14" else "cryptography==50.0.2"
+        return subprocess.CompletedProcess(args, 1, "", f"ERROR: Could not find a version that satisfies the requirement {pin} (from versions: 3.2.3, 3.2.4)\n")
     cp = "cp3" + python.split(".")[1]
     for name in (f"greenlet-3.5.6-{cp}-{cp}-{tag}.whl", "six-1.17.0-py2.py3-none-any.whl"):
         (into / name).write_bytes(b"wheel")
     return subprocess.CompletedProcess(args, 0, "", "")
 
 
-def test_each_run_adds_its_combinations_and_a_failed_one_is_named_not_recorded(tmp_path, monkeypatch, capsys) -> None:
+def test_each_run_adds_its_combinations_and_what_pypi_lacks_is_named(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(wheelhouse.subprocess, "run", fake_pip)
     folder = tmp_path / "wheelhouse"
-    assert wheelhouse.download(folder, ["macos-arm64"], ["3.12", "3.14"]) == 1
+    assert wheelhouse.download(folder, ["macos-arm64"], ["3.12", "3.14"]) == 1, "3.14 cannot build the environments"
     out = capsys.readouterr().out
     assert "[1/2] macos-arm64 3.12" in out and "2 wheels" in out
-    assert "[2/2] macos-arm64 3.14" in out and "FAILED\n      requirements/" in out and "No matching distribution found for greenlet==3.5.6" in out
-    assert "not downloaded: macos-arm64 3.14" in out
-    assert wheelhouse.download(folder, ["linux-x86_64"], ["3.12"]) == 0
+    assert "[2/2] macos-arm64 3.14" in out and "      no requirements/workshop.txt: no wheel of greenlet==3.5.6\n" in out
+    assert "macos-arm64 3.14: without requirements/awscli.txt" in out and "so `make env` needs the network there" in out
+    assert wheelhouse.download(folder, ["linux-x86_64"], ["3.12", "3.13"]) == 0, "3.13 lacks only SAM's pins"
     out = capsys.readouterr().out
-    assert "3 wheels, 0 MB" in out and "for linux-x86_64 3.12, macos-arm64 3.12." in out  # six's wheel is shared
+    assert "4 wheels, 0 MB" in out and "for linux-x86_64 3.12, linux-x86_64 3.13, macos-arm64 3.12, macos-arm64 3.14." in out
+    assert "linux-x86_64 3.13: without requirements/sam.txt, so `make env` works offline" in out
     manifest = wheelhouse.read_manifest(folder)
-    assert sorted(manifest["combinations"]) == ["linux-x86_64 3.12", "macos-arm64 3.12"]
-    assert manifest["combinations"]["linux-x86_64 3.12"] == ["greenlet-3.5.6-cp312-cp312-manylinux2014_x86_64.whl", "six-1.17.0-py2.py3-none-any.whl"]
+    assert manifest["combinations"]["linux-x86_64 3.12"] == {
+        "files": ["greenlet-3.5.6-cp312-cp312-manylinux2014_x86_64.whl", "six-1.17.0-py2.py3-none-any.whl"], "missing": {}}
     assert wheelhouse.check(folder, "linux-x86_64", "3.12", "Linux x86_64")[0]
-    assert not wheelhouse.check(folder, "macos-arm64", "3.14", "Darwin arm64")[0]
+    ok, what, _ = wheelhouse.check(folder, "linux-x86_64", "3.13", "Linux x86_64")
+    assert ok and "(without requirements/sam.txt: `make test`, `validate`, `deploy` or `screenshots` need the network)" in what
+    ok, what, fix = wheelhouse.check(folder, "macos-arm64", "3.14", "Darwin arm64")
+    assert not ok and "cannot build the environments for macos-arm64 3.14: requirements/emulator.txt: no wheel of greenlet==3.5.6" in what
+    assert "PyPI has no wheel of it for this laptop" in fix
     assert not [name for name in os.listdir(folder) if name.startswith(".scratch-")]
+
+
+def test_the_files_make_env_needs_are_those_of_the_makefiles_env_target() -> None:
+    """ENV_REQUIREMENTS decides whether a combination builds the environments offline: it must follow the Makefile."""
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    stamps = re.search(r"^ENV_STAMPS := (.*)$", makefile, re.MULTILINE).group(1).split()
+    rules = dict(re.findall(r"^(\$\(\w+\)/\.installed): (requirements/\S+)", makefile, re.MULTILINE))
+    assert sorted(rules[stamp] for stamp in stamps) == sorted(wheelhouse.ENV_REQUIREMENTS)
