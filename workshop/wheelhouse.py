@@ -123,11 +123,15 @@ def requirements_hashes() -> dict[str, str]:
 
 
 def read_manifest(folder: Path) -> dict | None:
+    """The folder's MANIFEST.json, or None when it has none or one of another shape (check() then reads the tags)."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, dict) and isinstance(manifest.get("combinations"), dict) else None
+        entries = manifest["combinations"].values()
+        if all(isinstance(entry["files"], list) and isinstance(entry["missing"], dict) for entry in entries):
+            return manifest
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return None
 
 
 def _pip_failure(output: str) -> str:

@@ -179,3 +179,12 @@ def test_the_files_make_env_needs_are_those_of_the_makefiles_env_target() -> Non
     stamps = re.search(r"^ENV_STAMPS := (.*)$", makefile, re.MULTILINE).group(1).split()
     rules = dict(re.findall(r"^(\$\(\w+\)/\.installed): (requirements/\S+)", makefile, re.MULTILINE))
     assert sorted(rules[stamp] for stamp in stamps) == sorted(wheelhouse.ENV_REQUIREMENTS)
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"combinations": {"macos-arm64 3.13": ["a.whl"]}}', "[]", '{"combinations": 3}'])
+def test_a_manifest_of_another_shape_falls_back_to_the_tags(text: str, tmp_path: Path) -> None:
+    """Never a traceback from doctor: a broken or foreign MANIFEST.json is read as none."""
+    folder = fill(tmp_path / "wheelhouse", LINUX_311)
+    (folder / wheelhouse.MANIFEST).write_text(text)
+    assert wheelhouse.read_manifest(folder) is None
+    assert wheelhouse.check(folder, "linux-x86_64", "3.11", "Linux x86_64")[0]
