@@ -14,7 +14,10 @@ hashes of the requirements files they were resolved from. `make doctor`
 wheelhouse made for another Python or laptop, for older pins, or copied only
 in part is named with the command that fixes it, instead of passing and
 letting `make env` fail offline. Without a manifest (a folder from the
-older, one-machine script) check() reads the wheels' tags instead.
+older, one-machine script) check() reads the wheels' tags instead. A
+requirements file PyPI has no wheel of for a combination is recorded with
+pip's reason: only those `make env` installs (ENV_REQUIREMENTS) make the
+combination unusable offline.
 
 Standard library only: it runs before any environment exists.
 """
