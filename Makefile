@@ -39,8 +39,9 @@ help: ## list the targets
 doctor: ## the day before a session: Python, make, ports, loopback, disk, packages; each line ✓ or ✗ with its fix
 	@python3 scripts/doctor.py
 
-wheelhouse: ## download every pinned package into ./wheelhouse, so `make env` needs no network (a room on conference Wi-Fi)
-	@PYTHON=$(PYTHON) scripts/make-wheelhouse
+# PLATFORMS (macos-arm64 macos-x86_64 linux-x86_64 linux-aarch64) and PYTHONS (3.11 ...): default, all of them
+wheelhouse: ## wheels of every pin into ./wheelhouse for a mixed room (PLATFORMS=, PYTHONS=): `make env` offline
+	@PYTHON=$(PYTHON) PLATFORMS="$(PLATFORMS)" PYTHONS="$(PYTHONS)" scripts/make-wheelhouse
 
 env: $(ENV_STAMPS) ## create the virtual environments (pinned; with uv when it can be had, else pip: scripts/make-venv)
 

@@ -7,6 +7,7 @@ instructor can ask a room to run it and look at one number.
 """
 
 import os
+import pathlib
 import shutil
 import socket
 import subprocess
@@ -35,6 +36,7 @@ def line(ok, what, fix=""):
 
 
 def check_python():
+    """The Python `make env` builds with: (its path, "3.12", platform.system(), platform.machine()), or None."""
     picked = subprocess.run([os.path.join(REPO, "scripts", "pick-python")], capture_output=True, text=True,
                             env=os.environ).stdout.strip() or "python3"
     checked = subprocess.run([os.path.join(REPO, "scripts", "pick-python"), "--check", picked],
@@ -42,12 +44,14 @@ def check_python():
     if checked.returncode != 0:
         line(False, "Python: " + checked.stderr.strip(), "install Python 3.11 to 3.14 (python.org, your package manager or pyenv)")
         return None
-    version = subprocess.run([picked, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True).stdout.strip()
+    about = subprocess.run([picked, "-c", "import sys, platform; print(sys.version.split()[0], platform.system(), platform.machine())"],
+                           capture_output=True, text=True).stdout.split()
+    version = about[0] if about else "?"
     line(True, "Python %s (%s), the one `make env` builds with" % (version, picked))
     venv = subprocess.run([picked, "-c", "import ensurepip, venv"], capture_output=True, text=True)
     line(venv.returncode == 0, "%s can create virtual environments (venv, ensurepip)" % picked,
          "on Debian/Ubuntu: sudo apt-get install python3-venv (or python%s-venv)" % version.rsplit(".", 1)[0])
-    return picked
+    return (picked, ".".join(version.split(".")[:2]), *about[1:3]) if len(about) == 3 else None
 
 
 def check_make():
@@ -64,32 +68,77 @@ def check_loopback():
         line(False, "cannot listen on 127.0.0.1: %s" % exc, "a firewall or sandbox blocks loopback servers: allow them for this folder")
 
 
-def _own_service_running(service, port):
-    """Does this workshop's own stack hold the port: its pid file names a live process that listens there?
+def state_dir():
+    """Where the stack keeps its pid files: WORKSHOP_STATE_DIR when set, as workshop/config.py reads it, else .workshop.
 
-    Where /proc cannot say who listens (not Linux), a live process of the
-    stack's counts: it most likely holds its own port.
+    A stack started under a folder of its own (a second stack, a test's, CI's)
+    is found only when doctor runs with the same variables.
     """
+    return os.path.abspath(os.environ.get("WORKSHOP_STATE_DIR") or os.path.join(REPO, ".workshop"))
+
+
+def _recorded_pid(service):
+    """The pid in the state folder's pid file for `service` (workshop/stack/services.py), if that process is alive."""
     try:
-        with open(os.path.join(REPO, ".workshop", "pids", service + ".pid")) as handle:
+        with open(os.path.join(state_dir(), "pids", service + ".pid")) as handle:
             pid = int(handle.read().strip())
         os.kill(pid, 0)
-    except (OSError, ValueError):
-        return False
+    except (OSError, ValueError):  # no file, not a number, gone, or another user's process: not this stack's
+        return None
+    return pid
+
+
+def _listens_by_proc(pid, port):
+    """Does `pid` hold a socket listening on `port`, from /proc? None where /proc cannot say (not Linux, not readable)."""
     try:
         sys.path.insert(0, REPO)
         from workshop.listening import listening_inodes, sockets_of  # standard library only
-    except Exception:  # noqa: BLE001 - a Python too old to import it is named by check_python: guess as without /proc
-        return True
+    except Exception:  # noqa: BLE001 - a Python too old to import it is named by check_python: ask lsof instead
+        return None
     finally:
         sys.path.remove(REPO)
     inodes = listening_inodes(port)
     if inodes is None:
-        return True
+        return None
     try:
         return any(inode in inodes for inode in sockets_of(pid))
     except OSError:
-        return True  # not ours to read: assume as above
+        return None
+
+
+def _listeners_by_lsof(port):
+    """The pids lsof sees listening on TCP `port` (macOS has no /proc); None without lsof or an answer from it."""
+    lsof = shutil.which("lsof")
+    if not lsof:
+        return None
+    try:
+        found = subprocess.run([lsof, "-nP", "-iTCP:%d" % port, "-sTCP:LISTEN", "-Fp"],
+                               capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    pids = {int(row[1:]) for row in found.stdout.split() if row.startswith("p") and row[1:].isdigit()}
+    return pids or None  # nothing seen: another user's process lsof may not show, so no answer
+
+
+def port_holder(service, port):
+    """Who holds a port that is in use: ("stack", pid), ("other", pids or None) or ("unsure", pid).
+
+    "stack" only when the pid recorded in the state folder is alive and is
+    the process listening; "unsure" when that process is alive but neither
+    /proc nor lsof can tell who listens (doctor says so: a guess).
+    """
+    pid = _recorded_pid(service)
+    if pid is None:
+        return "other", _listeners_by_lsof(port)
+    ours = _listens_by_proc(pid, port)
+    if ours is None:
+        listeners = _listeners_by_lsof(port)
+        ours = None if listeners is None else pid in listeners
+        if ours is False:
+            return "other", listeners
+    if ours is None:
+        return "unsure", pid
+    return ("stack", pid) if ours else ("other", None)
 
 
 def check_ports():
@@ -104,12 +153,21 @@ def check_ports():
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
                 probe.bind(("127.0.0.1", port))
             line(True, "port %d is free (%s)" % (port, what))
+            continue
         except OSError:
-            if _own_service_running(service, port):
-                line(True, "port %d is in use by this workshop's stack: %s (`make status`; `make down` frees it)" % (port, what))
-            else:
-                line(False, "port %d is in use by another program (%s)" % (port, what),
-                     "stop that program, or choose another port: export %s=%d" % (variable, port + 100))
+            pass
+        holder, pids = port_holder(service, port)
+        if holder == "stack":
+            line(True, "port %d is in use by this workshop's stack: %s, pid %d (`make status`; `make down` frees it)"
+                 % (port, what, pids))
+        elif holder == "unsure":
+            line(True, "port %d is in use (could not tell by which process): most likely by this workshop's %s,"
+                 " whose pid %d is running (`make status`; `make down` frees it)" % (port, what, pids))
+        else:
+            line(False, "port %d is in use by another program (%s)%s"
+                 % (port, what, ": pid %s" % ", ".join(map(str, sorted(pids))) if pids else ""),
+                 "stop that program, or choose another port: export %s=%d (a stack of this workshop started"
+                 " with another WORKSHOP_STATE_DIR or ports: run doctor with the same variables)" % (variable, port + 100))
 
 
 def check_disk():
@@ -124,14 +182,22 @@ def check_disk():
         line(False, "cannot write in %s: %s" % (REPO, exc), "clone the repository somewhere you own")
 
 
-def check_packages():
+def check_packages(python):
+    """Built environments, else a wheelhouse that fits this laptop (workshop/wheelhouse.py), else the package index."""
     ready = [name for name in ENVIRONMENTS if os.path.exists(os.path.join(REPO, name, ".installed"))]
     if len(ready) == len(ENVIRONMENTS):
         line(True, "the environments are built (%s)" % ", ".join(ready))
         return
     wheelhouse = os.environ.get("WORKSHOP_WHEELHOUSE") or os.path.join(REPO, "wheelhouse")
-    if os.path.isdir(wheelhouse) and os.listdir(wheelhouse):
-        line(True, "environments not built yet; `make env` will install from the wheelhouse %s (no network needed)" % wheelhouse)
+    if os.path.isdir(wheelhouse) and os.listdir(wheelhouse):  # scripts/make-venv then installs from it alone
+        if python is None:
+            print("  - the wheelhouse %s is checked once the Python above is fixed" % wheelhouse)
+            return
+        from workshop import wheelhouse as wheels  # standard library only
+        _, version, system, machine = python
+        ok, what, fix = wheels.check(pathlib.Path(wheelhouse), wheels.local_platform(system, machine), version,
+                                     "%s %s" % (system, machine))
+        line(ok, what, fix)
         return
     index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple/")
     try:
@@ -144,14 +210,34 @@ def check_packages():
          "run `make env` where there is network, or copy a wheelhouse (`make wheelhouse`, docs/INSTRUCTOR.md)")
 
 
+def check_system(platform_support):
+    """The system by name, with what the workshop supports: a Windows or WSL question is settled on line one."""
+    name = platform_support.os_name()
+    if name in ("macOS", "Linux"):
+        line(True, "%s, supported (the workshop runs on %s)" % (name, platform_support.SUPPORTED))
+    elif name == "WSL":
+        line(True, "WSL (Linux on Windows), supported")
+        outside = REPO.startswith("/mnt/")
+        line(not outside, "the repository is inside WSL's own file system (%s)" % REPO,
+             "clone it in your WSL home instead of on the Windows drive (/mnt/...), where files are"
+             " slow and saves from Windows editors may go unseen: cd ~ && git clone <the repository URL>")
+    else:  # a system with fcntl the workshop was never tried on (native Windows stops in platform_support)
+        line(False, "%s: not a system the workshop supports (%s)" % (name, platform_support.SUPPORTED),
+             "use one of those, or the dev container (.devcontainer/)")
+
+
 def main():
+    # Native Windows (no fcntl) stops here with the one message workshop/__init__.py prints for every command.
+    sys.path.insert(0, REPO)
+    from workshop import platform_support  # standard library only
     print("make doctor: can this machine run the workshop?")
-    check_python()
+    check_system(platform_support)
+    python = check_python()
     check_make()
     check_loopback()
     check_ports()
     check_disk()
-    check_packages()
+    check_packages(python)
     docker = shutil.which("docker")
     print("  - Docker: %s (optional: only `docker compose up` needs it)" % ("found" if docker else "not found"))
     failed = results.count(False)
