@@ -88,22 +88,23 @@ def _recorded_pid(service):
     return pid
 
 
-def _listens_by_proc(pid, port):
-    """Does `pid` hold a socket listening on `port`, from /proc? None where /proc cannot say (not Linux, not readable)."""
+def _listens_by_psutil(pid, port):
+    """Does `pid` hold a socket listening on `port`? Asked of psutil (workshop/system.py) in the workshop's
+    environment, which exists whenever its stack runs; None where that cannot say (no environment yet,
+    or psutil sees no processes, as on Linux with procfs hidden)."""
+    python = os.path.join(REPO, ".venv", "bin", "python")
+    if not os.path.exists(python):
+        return None
+    code = ("import sys; from workshop import system; found = system.listening_sockets(int(sys.argv[1]));"
+            " print('unknown' if found is None else ' '.join(str(holder) for holder, _fd in found))")
     try:
-        sys.path.insert(0, REPO)
-        from workshop.listening import listening_inodes, sockets_of  # standard library only
-    except Exception:  # noqa: BLE001 - a Python too old to import it is named by check_python: ask lsof instead
+        asked = subprocess.run([python, "-c", code, str(port)], capture_output=True, text=True, timeout=20, cwd=REPO)
+    except (OSError, subprocess.SubprocessError):
         return None
-    finally:
-        sys.path.remove(REPO)
-    inodes = listening_inodes(port)
-    if inodes is None:
+    answer = asked.stdout.strip()
+    if asked.returncode != 0 or answer == "unknown":
         return None
-    try:
-        return any(inode in inodes for inode in sockets_of(pid))
-    except OSError:
-        return None
+    return str(pid) in answer.split()
 
 
 def _listeners_by_lsof(port):
@@ -125,12 +126,12 @@ def port_holder(service, port):
 
     "stack" only when the pid recorded in the state folder is alive and is
     the process listening; "unsure" when that process is alive but neither
-    /proc nor lsof can tell who listens (doctor says so: a guess).
+    psutil nor lsof can tell who listens (doctor says so: a guess).
     """
     pid = _recorded_pid(service)
     if pid is None:
         return "other", _listeners_by_lsof(port)
-    ours = _listens_by_proc(pid, port)
+    ours = _listens_by_psutil(pid, port)
     if ours is None:
         listeners = _listeners_by_lsof(port)
         ours = None if listeners is None else pid in listeners

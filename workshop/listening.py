@@ -1,16 +1,13 @@
-"""Listening sockets: our HTTP services' bind (function host, explorer), and whether a process listens on a port.
+"""Listening sockets: our HTTP services' bind (function host, explorer).
 
 A module of its own that imports the standard library only: the services
-import it at start (workshop.stack would bring the whole stack manager with
-it), and `make doctor` imports it before any virtual environment exists. So
-the answers of who listens come from workshop.system (psutil) only when it
-can be imported, and are None ("cannot be told") when it cannot.
+import it at start, and workshop.stack would bring the whole stack manager
+with it. Who listens on a port is workshop.system's question (psutil).
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 
 def listen_tcp(who: str, host: str, port: int, setting: str, backlog: int) -> socket.socket:
@@ -31,27 +28,3 @@ def listen_tcp(who: str, host: str, port: int, setting: str, backlog: int) -> so
         raise SystemExit(f"{who}: cannot listen on {host}:{port}: {exc.strerror}. Choose another port, e.g. {setting}={port + 1}") from exc
     sock.listen(backlog)
     return sock
-
-
-def listening_inodes(port: int, udp: bool = False) -> set[str] | None:
-    """Names of the sockets listening on TCP `port` (or bound to UDP `port` too); None when it cannot be told.
-
-    A name is "pid:fd" (it was the socket's inode when procfs was read here; the
-    name kept for scripts/doctor.py, which compares it with sockets_of()).
-    """
-    try:
-        from workshop import system  # psutil: absent before `make env`
-    except ImportError:
-        return None
-    found = system.listening_sockets(port, udp)
-    return None if found is None else {f"{pid}:{fd}" for pid, fd in found}
-
-
-def sockets_of(pid: int | str) -> Iterator[str]:
-    """Names ("pid:fd") of the internet sockets a process holds; raises OSError when they cannot be read."""
-    try:
-        from workshop import system
-    except ImportError as exc:
-        raise OSError("psutil is not installed: run `make env`") from exc
-    for holder, fd in system.sockets_of(int(pid)):
-        yield f"{holder}:{fd}"

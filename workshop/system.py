@@ -200,14 +200,6 @@ def listening_sockets(port: int, udp: bool = False) -> list[tuple[int, int]] | N
     return found
 
 
-def sockets_of(pid: int) -> list[tuple[int, int]]:
-    """(pid, fd) of every internet socket a process holds; raises OSError when they cannot be read."""
-    try:
-        return [(pid, sock.fd) for sock in psutil.Process(pid).net_connections("inet")]
-    except psutil.Error as exc:
-        raise OSError(f"the sockets of pid {pid} cannot be read: {exc}") from exc
-
-
 def port_owner(port: int, udp: bool = False) -> str | None:
     """Who listens on a port: "pid N: command"; None when it cannot be told."""
     for pid, _fd in listening_sockets(port, udp) or []:

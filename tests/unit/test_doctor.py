@@ -108,10 +108,10 @@ def test_the_stack_under_its_own_state_folder_and_ports_is_recognised(tmp_path) 
 
 
 @pytest.mark.skipif(shutil.which("lsof") is None, reason="lsof is not installed")
-def test_without_proc_lsof_says_who_listens(tmp_path, monkeypatch) -> None:
-    """macOS has no /proc: lsof names the listening pid, so the stack's port and another program's are told apart."""
+def test_without_psutil_lsof_says_who_listens(tmp_path, monkeypatch) -> None:
+    """Where psutil cannot tell (no environment yet, procfs hidden), lsof names the listening pid, so the stack's port and another program's are told apart."""
     module = load_doctor()
-    monkeypatch.setattr(module, "_listens_by_proc", lambda pid, port: None)
+    monkeypatch.setattr(module, "_listens_by_psutil", lambda pid, port: None)
     monkeypatch.setenv("WORKSHOP_STATE_DIR", str(tmp_path))
     with listener() as (ours, our_port), listener() as (theirs, their_port):
         record_pid(tmp_path, "runner", ours)
@@ -119,10 +119,10 @@ def test_without_proc_lsof_says_who_listens(tmp_path, monkeypatch) -> None:
         assert module.port_holder("runner", their_port) == ("other", {theirs})
 
 
-def test_without_proc_or_lsof_doctor_says_it_could_not_tell(tmp_path, monkeypatch, capsys) -> None:
-    """Neither /proc nor lsof: a live stack process makes the port "most likely" the stack's, said as a guess."""
+def test_without_psutil_or_lsof_doctor_says_it_could_not_tell(tmp_path, monkeypatch, capsys) -> None:
+    """Neither psutil nor lsof: a live stack process makes the port "most likely" the stack's, said as a guess."""
     module = load_doctor()
-    monkeypatch.setattr(module, "_listens_by_proc", lambda pid, port: None)
+    monkeypatch.setattr(module, "_listens_by_psutil", lambda pid, port: None)
     monkeypatch.setattr(module.shutil, "which", lambda name: None)
     monkeypatch.setenv("WORKSHOP_STATE_DIR", str(tmp_path))
     with listener() as (pid, port):
