@@ -12,9 +12,9 @@ environment exists.
 """
 
 import os
+import platform
 import sys
 
-PROC_VERSION = "/proc/version"  # a WSL kernel names Microsoft here
 SUPPORTED = "macOS, Linux, or Windows through WSL2"
 
 # One message for native Windows: where the workshop does run, and the
@@ -37,15 +37,14 @@ or the dev container (.devcontainer/: VS Code "Dev Containers: Reopen in
 Container", or a GitHub Codespace).""" % SUPPORTED
 
 
+def kernel_release() -> str:
+    """The kernel's release, from uname(2) (no procfs read): WSL's names Microsoft, e.g. 5.15.167.4-microsoft-standard-WSL2."""
+    return platform.release()
+
+
 def is_wsl() -> bool:
-    """Linux under WSL: WSL sets WSL_DISTRO_NAME, and its kernel names Microsoft in /proc/version."""
-    if os.environ.get("WSL_DISTRO_NAME"):
-        return True
-    try:
-        with open(PROC_VERSION) as handle:
-            return "microsoft" in handle.read().lower()
-    except OSError:
-        return False
+    """Linux under WSL: WSL sets WSL_DISTRO_NAME, and its kernel's release names Microsoft."""
+    return bool(os.environ.get("WSL_DISTRO_NAME")) or "microsoft" in kernel_release().lower()
 
 
 def os_name() -> str:
