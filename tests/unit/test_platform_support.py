@@ -78,7 +78,7 @@ def test_a_posix_python_passes() -> None:
     ("freebsd14", None, None, "freebsd14"),
 ])  # fmt: skip
 def test_the_system_is_named_as_a_learner_would(platform: str, distro: str | None, version: str | None, name: str,
-                                                 monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # fmt: skip
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr(sys, "platform", platform)
     if distro:
         monkeypatch.setenv("WSL_DISTRO_NAME", distro)
