@@ -64,7 +64,7 @@ up: env ## start the local stack in the background (emulator :4566, runner :9014
 	@$(PY) -m workshop.stack up
 
 down: ## stop the local stack (state is kept in .workshop/)
-	@if [ -x $(PY) ]; then $(PY) -m workshop.stack down; else echo "nothing to stop: no environment yet"; fi
+	@if command -v $(PY) >/dev/null 2>&1; then $(PY) -m workshop.stack down; else echo "nothing to stop: no environment yet"; fi
 
 status: env ## show each service of the stack: pid, port, health, memory
 	@$(PY) -m workshop.stack status
