@@ -28,8 +28,10 @@ LABEL=workshop-test-devcontainer=$$-$RANDOM  # finds this run's container even w
 NAME=workshop-devcontainer-test-$$-$RANDOM   # the clone's folder: its name is in the images' names
 container=""
 failed=""
+started=""
 
 teardown() {
+  [[ -n $started ]] || { rm -rf "$WORK"; return; }  # skipped: nothing to say, nothing to remove
   phase "teardown"
   local ids images=""
   ids=$(docker ps -aq --filter "label=$LABEL")
@@ -120,6 +122,7 @@ up() {
   tail -n 1 "$WORK/up.json" | cut -c1-400
   return $rc
 }
+started=1
 step "devcontainer up (build the image, start the container)" 2400 up
 if [[ -z $failed ]]; then
   read -r container user workspace < <("${PYTHON:-python3}" -c 'import json, sys; r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print(r["containerId"], r["remoteUser"], r["remoteWorkspaceFolder"])' "$WORK/up.json")
