@@ -3,12 +3,13 @@
 # gets it. A fresh clone of this repository's HEAD, `devcontainer up` (the Dev Containers CLI,
 # pinned in docker/devcontainer-cli/, installed with npm into a temporary folder), then
 # inside, as the container's user and through a login shell: the embedded stack's lab 1 with
-# its solution (`LAB_TARGET=solution make lab-1`), the demo (`make demo`), and the forwarded
-# ports answering (`make status`). The container and the images it was built from are
-# removed however it ends. No Docker engine, or no CLI and no npm to install it: skipped, exit 0.
+# its solution (`LAB_TARGET=solution make lab-1`), the demo (`make demo`), the services
+# behind the forwarded ports answering inside (`make status`; forwarding itself is the
+# editor's: the CLI forwards nothing), and `make down` stopping them. The container and
+# the images built for it are removed however it ends. No Docker engine, or no CLI and no npm to install it: skipped, exit 0.
 #
 #   DEVCONTAINER=/path/to/devcontainer   use this CLI instead of installing the pinned one
-#   TEST_DEVCONTAINER_SKIP_DEMO=1        lab 1 only (the demo takes a few minutes more)
+#   TEST_DEVCONTAINER_SKIP_DEMO=1        lab 1 only, no demo
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -146,7 +147,7 @@ inside 900 "lab 1 with its solution (LAB_TARGET=solution make lab-1)" 'LAB_TARGE
 if [[ ${TEST_DEVCONTAINER_SKIP_DEMO:-0} != 1 ]]; then
   inside 900 "the demo (make demo)" 'make demo'
 fi
-inside 120 "the forwarded ports answer inside (make status: explorer 3002, host 3001, emulator 4566)" 'make status'
+inside 120 "the services behind the forwarded ports answer (make status: explorer 3002, host 3001, emulator 4566)" 'make status'
 inside 120 "stop the stack (make down)" 'make down && ! python -m workshop.stack status >/dev/null'
 
 echo
