@@ -29,7 +29,7 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 	SAM_CLI_TELEMETRY=0
 
 .DEFAULT_GOAL := help
-.PHONY: help doctor wheelhouse env up down status logs demo explorer screenshots test test-unit clean measure bench soak repeat progress next watch validate test-compose deploy destroy
+.PHONY: help doctor wheelhouse env up down status logs demo explorer screenshots test test-unit clean measure bench soak repeat progress next watch validate test-compose test-devcontainer deploy destroy
 
 # Each target's `## ` text, with @LABS@ replaced by the lab numbers from workshop/labs/manifest.py,
 # the one list of the labs (stdlib only: it runs with $(PYTHON) before any environment exists).
@@ -65,7 +65,7 @@ up: env ## start the local stack in the background (emulator :4566, runner :9014
 	@$(PY) -m workshop.stack up
 
 down: ## stop the local stack (state is kept in .workshop/)
-	@if [ -x $(PY) ]; then $(PY) -m workshop.stack down; else echo "nothing to stop: no environment yet"; fi
+	@if command -v $(PY) >/dev/null 2>&1; then $(PY) -m workshop.stack down; else echo "nothing to stop: no environment yet"; fi
 
 status: env ## show each service of the stack: pid, port, health, memory
 	@$(PY) -m workshop.stack status
@@ -163,6 +163,9 @@ validate: $(SAM_VENV)/.installed $(CFNLINT_VENV)/.installed ## lint infra/templa
 
 test-compose: ## the compose stack (MiniStack variant) built, run end to end and torn down; skipped without Docker
 	@PYTHON=$(PYTHON) bash docker/test-compose.sh
+
+test-devcontainer: ## the dev container (.devcontainer/) built with the Dev Containers CLI, lab 1 and the demo run inside, removed; skipped without Docker or npm
+	@PYTHON=$(PYTHON) bash docker/test-devcontainer.sh
 
 deploy: $(SAM_VENV)/.installed ## deploy infra/template.yaml to YOUR AWS account: sam build, sam deploy --guided
 	@$(SAM_VENV)/bin/python infra/aws_preflight.py deploy
