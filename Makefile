@@ -34,7 +34,7 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 # Each target's `## ` text, with @LABS@ replaced by the lab numbers from workshop/labs/manifest.py,
 # the one list of the labs (stdlib only: it runs with $(PYTHON) before any environment exists).
 help: ## list the targets
-	@awk -v labs="$$($(PYTHON) -m workshop.labs.manifest range || echo N)" 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {gsub("%", "N", $$1); gsub("@LABS@", labs, $$2); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -v labs="$$($(PYTHON) -m workshop.labs.manifest range || echo N)" 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {gsub("%", "N", $$1); gsub("@LABS@", labs, $$2); printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 doctor: ## the day before a session: Python, make, ports, loopback, disk, packages; each line ✓ or ✗ with its fix
 	@python3 scripts/doctor.py
