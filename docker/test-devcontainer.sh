@@ -23,6 +23,25 @@ t0=$SECONDS
 phase_start=$SECONDS
 phase() { echo; echo "=== $1 (after $((SECONDS - t0)) s)"; phase_start=$SECONDS; }
 done_phase() { echo "--- $1: $2 in $((SECONDS - phase_start)) s"; }
+# with_deadline SECONDS COMMAND...: COMMAND, ended past SECONDS (SIGTERM, then SIGKILL 10 s
+# later) with exit 124. python3, not GNU timeout: macOS has no `timeout`.
+with_deadline() {
+  "${PYTHON:-python3}" -c '
+import subprocess, sys
+limit, command = float(sys.argv[1]), sys.argv[2:]
+process = subprocess.Popen(command)
+try:
+    sys.exit(process.wait(timeout=limit))
+except subprocess.TimeoutExpired:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    sys.exit(124)
+' "$@"
+}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/workshop-devcontainer.XXXXXX")
 LABEL=workshop-test-devcontainer=$$-$RANDOM  # finds this run's container even when `up` fails half-way
@@ -62,7 +81,7 @@ if [[ -n ${DEVCONTAINER:-} ]]; then
 elif command -v npm >/dev/null 2>&1; then
   phase "install the Dev Containers CLI (npm ci, pinned)"
   mkdir -p "$WORK/cli" && cp docker/devcontainer-cli/package.json docker/devcontainer-cli/package-lock.json "$WORK/cli/"
-  if ! (cd "$WORK/cli" && timeout 300 npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+  if ! (cd "$WORK/cli" && with_deadline 300 npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
     echo "test-devcontainer: SKIPPED, npm could not install @devcontainers/cli (no registry?)."
     exit 0
   fi
@@ -108,7 +127,7 @@ step() {  # step NAME SECONDS COMMAND...: run with a deadline (LIMIT, read by de
   ((rc == 124)) && echo "(deadline of $LIMIT s passed)"
   done_phase "$name" "FAILED (exit $rc)"; failed+=" $name"; return 1
 }
-deadline() { timeout --kill-after=10 "$LIMIT" "$@"; }
+deadline() { with_deadline "$LIMIT" "$@"; }
 inside() {  # inside SECONDS NAME SCRIPT: a login shell in the workspace, as the remote user
   local limit=$1 name=$2 script=$3
   [[ -n $failed ]] && return 0
