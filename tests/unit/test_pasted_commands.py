@@ -109,6 +109,10 @@ def test_a_lab_prints_each_command_whole_on_one_line_at_80_columns(monkeypatch: 
 
     from workshop.labs.show import show_commands
 
+    from workshop.config import StackConfig, stack_env
+
+    for key in stack_env(StackConfig()):  # a live stack's settings, exported by another test of this process
+        monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("WORKSHOP_EMULATOR_PORT", "4567")
     console = Console(width=80, file=io.StringIO(), color_system=None)
     show_commands(console, "Look yourself:", [".venv/bin/workshop", "timeline", ARN], [".venv/bin/workshop", "traces", "--execution", ARN])
