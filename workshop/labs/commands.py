@@ -30,6 +30,7 @@ from workshop.labs.checks import CheckRun, PendingChecks, run_checks, start_chec
 from workshop.labs.deadlines import StuckError
 from workshop.labs.model import Lab, all_labs, current_target, find_lab
 from workshop.labs.preflight import ImportProblem, check
+from workshop.labs.pristine import notice, pristine
 from workshop.labs.progress import LabProgress
 from workshop.labs.show import console, show_advice, show_diff, show_header, show_stages, shown
 from workshop.render.tables import ReadableTable, readable, table_of
@@ -74,6 +75,13 @@ class _Preflight(threading.Thread):
         self.problem = check(self.lab.handler_path(self.target), self.lab.env_overrides)
 
 
+def say_if_edited(lab: Lab) -> None:
+    """First thing every lab command says when the learner edited starter/ or solution/ instead of handler.py."""
+    text = notice(lab)
+    if text is not None:
+        console.print(Panel(escape(text), title=f"Lab {lab.number}: the wrong file?", border_style="yellow"))
+
+
 def _does_not_import(lab: Lab, target: str, problem: ImportProblem, config: StackConfig) -> int:
     path = lab.handler_path(target)
     todo = (
@@ -97,6 +105,8 @@ def cmd_run(lab: Lab) -> int:
 
     config = StackConfig()
     target = current_target()
+    if target == "learner":  # LAB_TARGET=starter or solution runs the edited copy itself: nothing to warn of
+        say_if_edited(lab)
     phases = Phases()
     show_header(lab, saved.lab_progress(lab.number, config), target)
     preflight = _Preflight(lab, target)
@@ -159,6 +169,7 @@ def _advice(lab: Lab, checks: CheckRun) -> Advice | None:
 
 def cmd_hint(lab: Lab) -> int:
     """The advice the last run showed (it follows how the stage failed), else the first unpassed stage's hint."""
+    say_if_edited(lab)
     mine = saved.lab_progress(lab.number)
     stage = mine.first_unpassed if mine else None
     if mine is None or mine.last_run is None:
@@ -178,12 +189,15 @@ def cmd_hint(lab: Lab) -> int:
 
 
 def cmd_solution(lab: Lab) -> int:
-    mine, solution = lab.handler_path("learner"), lab.handler_path("solution")
+    """The diff from handler.py to the solution as committed (an edited solution/ is not the way)."""
+    say_if_edited(lab)
+    mine = lab.handler_path("learner")
+    solution, _source = pristine(lab, "solution")
     if not mine.is_file():
         console.print(f"[yellow]{shown(mine)} is missing[/]: the whole solution follows. `make lab-{lab.number}-reset` restores the starter.")
     ours = mine.read_text(encoding="utf-8").splitlines(keepends=True) if mine.is_file() else []
     diff = "".join(difflib.unified_diff(
-        ours, solution.read_text(encoding="utf-8").splitlines(keepends=True),
+        ours, solution.splitlines(keepends=True),
         fromfile=f"{lab.path.name}/handler.py (yours)", tofile=f"{lab.path.name}/solution/handler.py",
     ))  # fmt: skip
     if diff:
@@ -194,18 +208,21 @@ def cmd_solution(lab: Lab) -> int:
 
 
 def cmd_reset(lab: Lab) -> int:
-    mine, starter = lab.handler_path("learner"), lab.handler_path("starter")
+    """handler.py back to the starter as committed when starter/ was edited (else a reset would restore the edit)."""
+    say_if_edited(lab)
+    mine = lab.handler_path("learner")
+    starter, source = pristine(lab, "starter")
     if not mine.is_file():
-        shutil.copyfile(starter, mine)
-        console.print(f"{shown(mine)} was missing: restored the starter.")
+        mine.write_text(starter, encoding="utf-8")
+        console.print(f"{escape(shown(mine))} was missing: restored {escape(source)}.")
         return 0
-    if mine.read_text(encoding="utf-8") == starter.read_text(encoding="utf-8"):
-        console.print(f"{mine.name} is already the starter: nothing to reset.")
+    if mine.read_text(encoding="utf-8") == starter:
+        console.print(f"{mine.name} is already {escape(source)}: nothing to reset.")
         return 0
     backup = mine.with_name(f"handler.py.bak-{time.strftime('%Y%m%d-%H%M%S')}")
     shutil.copy2(mine, backup)
-    shutil.copyfile(starter, mine)
-    console.print(f"Restored the starter. Your version is kept in [cyan]{escape(shown(backup))}[/].")
+    mine.write_text(starter, encoding="utf-8")
+    console.print(f"Restored {escape(source)}. Your version is kept in [cyan]{escape(shown(backup))}[/].")
     return 0
 
 
@@ -224,6 +241,8 @@ def progress_table(progress: list[LabProgress]) -> ReadableTable:
 
 
 def cmd_progress() -> int:
+    for lab in all_labs():
+        say_if_edited(lab)
     progress = saved.read_progress()
     console.print(progress_table(progress))
     console.print("✓ passed · ✗ failed · · not run yet — best: passed in any run; last run: the latest `make lab-N`.")
