@@ -392,3 +392,47 @@ def test_a_deployed_sqs_event_is_polled_and_delivered(stack_config: StackConfig,
     )  # fmt: skip
     delete(stack_config, "inbox")
     assert not [m for m in function_registry.load(stack_config)["event_source_mappings"] if m["function"] == "inbox-reader"]
+
+
+def test_logging_configs_application_log_level_reaches_the_root_logger(stack_config: StackConfig, tmp_path: Path) -> None:
+    """LoggingConfig {LogFormat: JSON, ApplicationLogLevel: INFO}: a plain `logging.info` is written, as on AWS.
+
+    Lambda's Python runtime sets the root logger's level from AWS_LAMBDA_LOG_LEVEL;
+    the host used to drop the property, so the line never reached the log group.
+    """
+    deploy_text(
+        stack_config, tmp_path, """\
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Chatty:
+            Type: AWS::Serverless::Function
+            Properties:
+              FunctionName: chatty
+              CodeUri: src
+              Handler: h.handler
+              Runtime: python3.13
+              LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: INFO}
+        """, {"src/h.py": (
+            "import logging\n"
+            "def handler(event, context):\n"
+            "    logging.getLogger('chatty').info('told at info', extra={'word': event['word']})\n"
+            "    logging.getLogger('chatty').debug('told at debug')\n"
+            "    return 'ok'\n"
+        )}, "chatty",
+    )  # fmt: skip
+    lam = boto3_client("lambda", stack_config)
+    response = lam.invoke(FunctionName="chatty", Payload=json.dumps({"word": "hello"}).encode())
+    assert json.loads(response["Payload"].read()) == "ok"
+    group = function_registry.function(stack_config, "chatty")["log_group"]
+    logs = boto3_client("logs", stack_config)
+
+    def told() -> list[dict[str, Any]]:
+        events = logs.filter_log_events(logGroupName=group)["events"]
+        return [json.loads(e["message"]) for e in events if e["message"].startswith("{") and "told at" in e["message"]]
+
+    try:
+        [line] = wait_for(told, "the handler's info line in its log group", deadline_s=30)
+        assert (line["level"], line["message"], line["logger"], line["word"]) == ("INFO", "told at info", "chatty", "hello")
+        assert line["requestId"] == response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    finally:
+        delete(stack_config, "chatty")
