@@ -310,15 +310,50 @@ def test_the_readmes_example_app_runs_from_a_copy_outside_the_repository(stack_c
     lam = boto3_client("lambda", stack_config)
     arn = started(lam, "my-requests:live", {"request_id": "r-1", "amount": 42})
 
-    def callback_id() -> str | None:
-        events = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
-        started_events = [e for e in events if e.get("EventType") == "CallbackStarted"]
-        return started_events[0]["CallbackStartedDetails"]["CallbackId"] if started_events else None
-
-    callback = wait_for(callback_id, "the example to wait on its callback", deadline_s=30)
+    callback = wait_for(lambda: callback_id(lam, arn), "the example to wait on its callback", deadline_s=30)
     lam.send_durable_execution_callback_success(CallbackId=callback, Result=json.dumps({"approved": True, "by": "ana"}).encode())
     assert result_of(finished(lam, arn)) == {"request_id": "r-1", "amount": 42.0, "approved": True, "by": "ana"}
     delete(stack_config, "my-app")
+
+
+def callback_id(lam: Any, arn: str) -> str | None:
+    """The id of the execution's first callback, once the history has it."""
+    events = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
+    started_events = [e for e in events if e.get("EventType") == "CallbackStarted"]
+    return started_events[0]["CallbackStartedDetails"]["CallbackId"] if started_events else None
+
+
+def test_the_example_apps_log_line_reaches_the_functions_log(stack_config: StackConfig, tmp_path: Path) -> None:
+    """Issue 22: its `context.logger.info("waiting for an answer", ...)` was dropped (root logger at WARNING).
+
+    The line is what a person needs to answer: it carries the callback id. It is
+    read back where `workshop logs` and `workshop timeline` read it, the
+    function's log group, once the invocation that suspended on the callback ends.
+    """
+    import shutil
+
+    folder = shutil.copytree(REPO_ROOT / "examples" / "my-durable-app", tmp_path / "my-app")
+    deploy(stack_config, folder / "template.yaml")
+    lam = boto3_client("lambda", stack_config)
+    arn = started(lam, "my-requests:live", {"request_id": "r-2", "amount": 7})
+    callback = wait_for(lambda: callback_id(lam, arn), "the example to wait on its callback", deadline_s=30)
+    group = function_registry.function(stack_config, "my-requests")["log_group"]
+    logs = boto3_client("logs", stack_config)
+
+    def waiting_line() -> str | None:
+        for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
+            for event in page["events"]:
+                if "waiting for an answer" in event["message"] and callback in event["message"]:
+                    return str(event["message"])
+        return None
+
+    try:
+        line = wait_for(waiting_line, "the example's 'waiting for an answer' line in its log group", deadline_s=30)
+        assert arn in line and "r-2" in line, line  # the SDK's executionArn and the handler's extra keys
+    finally:
+        lam.send_durable_execution_callback_success(CallbackId=callback, Result=b"{}")
+        finished(lam, arn)
+        delete(stack_config, "my-app")
 
 
 def test_a_deployed_sqs_event_is_polled_and_delivered(stack_config: StackConfig, tmp_path: Path) -> None:
@@ -357,3 +392,47 @@ def test_a_deployed_sqs_event_is_polled_and_delivered(stack_config: StackConfig,
     )  # fmt: skip
     delete(stack_config, "inbox")
     assert not [m for m in function_registry.load(stack_config)["event_source_mappings"] if m["function"] == "inbox-reader"]
+
+
+def test_logging_configs_application_log_level_reaches_the_root_logger(stack_config: StackConfig, tmp_path: Path) -> None:
+    """LoggingConfig {LogFormat: JSON, ApplicationLogLevel: INFO}: a plain `logging.info` is written, as on AWS.
+
+    Lambda's Python runtime sets the root logger's level from AWS_LAMBDA_LOG_LEVEL;
+    the host used to drop the property, so the line never reached the log group.
+    """
+    deploy_text(
+        stack_config, tmp_path, """\
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Chatty:
+            Type: AWS::Serverless::Function
+            Properties:
+              FunctionName: chatty
+              CodeUri: src
+              Handler: h.handler
+              Runtime: python3.13
+              LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: INFO}
+        """, {"src/h.py": (
+            "import logging\n"
+            "def handler(event, context):\n"
+            "    logging.getLogger('chatty').info('told at info', extra={'word': event['word']})\n"
+            "    logging.getLogger('chatty').debug('told at debug')\n"
+            "    return 'ok'\n"
+        )}, "chatty",
+    )  # fmt: skip
+    lam = boto3_client("lambda", stack_config)
+    response = lam.invoke(FunctionName="chatty", Payload=json.dumps({"word": "hello"}).encode())
+    assert json.loads(response["Payload"].read()) == "ok"
+    group = function_registry.function(stack_config, "chatty")["log_group"]
+    logs = boto3_client("logs", stack_config)
+
+    def told() -> list[dict[str, Any]]:
+        events = logs.filter_log_events(logGroupName=group)["events"]
+        return [json.loads(e["message"]) for e in events if e["message"].startswith("{") and "told at" in e["message"]]
+
+    try:
+        [line] = wait_for(told, "the handler's info line in its log group", deadline_s=30)
+        assert (line["level"], line["message"], line["logger"], line["word"]) == ("INFO", "told at info", "chatty", "hello")
+        assert line["requestId"] == response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    finally:
+        delete(stack_config, "chatty")

@@ -220,6 +220,7 @@ def test_workshop_template_provisions_and_registers_functions(
         "aliases": ["live"],
         "tracing": "Active",
         "log_group": "/aws/lambda/order-saga",
+        "log_format": "JSON",  # the template's LoggingConfig: AWS_LAMBDA_LOG_FORMAT
     }
     assert registry["functions"]["payment"]["durable"] is None
     assert registry["functions"]["payment"]["environment"]["PAYMENTS_TABLE"] == "workshop-PaymentsTable"

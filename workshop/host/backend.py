@@ -96,6 +96,11 @@ class FunctionHost:
                 "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             }
         )
+        # LoggingConfig, as Lambda passes it to the runtime (workshop.host.sandbox applies the level)
+        if function.get("log_format"):
+            env["AWS_LAMBDA_LOG_FORMAT"] = function["log_format"]
+        if function.get("application_log_level"):
+            env["AWS_LAMBDA_LOG_LEVEL"] = function["application_log_level"]
         env.update({k: str(v) for k, v in function.get("environment", {}).items()})
         return env
 

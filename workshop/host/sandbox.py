@@ -15,6 +15,7 @@ import importlib
 import importlib.machinery
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -145,6 +146,59 @@ def _connect_xray_emitter() -> None:
         pass  # the sink's name does not resolve yet (containers): the SDK works as before
 
 
+# A record's own attributes; any other is an extra= key, written as a key of the JSON line.
+_STANDARD_RECORD_KEYS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+
+class _RequestId:
+    """The id of the invocation under way, for the log lines the root logger writes."""
+
+    current = ""
+
+
+class _LambdaJsonFormatter(logging.Formatter):
+    """A root-logger record as one JSON line, with the keys Lambda's JSON log format gives it.
+
+    timestamp, level, message, logger and requestId, then the record's extra keys
+    (``extra=``; the durable SDK's executionArn and operation names among them).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+            "requestId": _RequestId.current,
+        }
+        line.update({key: value for key, value in vars(record).items() if key not in _STANDARD_RECORD_KEYS})
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            line.update(errorType=type(error).__name__, errorMessage=str(error), stackTrace=traceback.format_tb(error.__traceback__))
+        return json.dumps(line, default=str)
+
+
+def _apply_log_level(stream: TextIO) -> None:
+    """Lambda's application log level: the root logger at AWS_LAMBDA_LOG_LEVEL, writing JSON lines.
+
+    Lambda sets AWS_LAMBDA_LOG_LEVEL from a LoggingConfig with LogFormat JSON
+    and an ApplicationLogLevel, and its Python runtime sets the root logger's
+    level from it; without it the root logger stays at WARNING and a
+    ``logging.info`` (a durable function's default ``context.logger.info``
+    among them) is dropped, on AWS as here. Nothing is changed when it is
+    unset: the runtime's handler for the other cases (text lines of every
+    level the code lets through) is not imitated here.
+    """
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper().replace("TRACE", "DEBUG")  # Python has no TRACE
+    if level not in logging.getLevelNamesMapping():
+        return
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(_LambdaJsonFormatter())
+    root = logging.getLogger()
+    root.setLevel(level)
+    root.addHandler(handler)
+
+
 def main() -> None:
     # Keep the real stdout for the protocol, and send anything written to fd 1
     # by C code to stderr so it cannot corrupt the protocol stream.
@@ -154,6 +208,7 @@ def main() -> None:
     sys.stdout = captured
     sys.stderr = captured
 
+    _apply_log_level(captured)
     _compile_from_source_under(os.path.abspath(os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())))
     replay_recorder.install(protocol.send)  # before the import: the SDK's decorator loads its plugins then
     handler_path = os.environ["_HANDLER"]
@@ -178,6 +233,7 @@ def main() -> None:
     for raw in sys.stdin:
         request = json.loads(raw)
         os.environ.update(request.get("env", {}))
+        _RequestId.current = str(request["context"].get("aws_request_id", ""))
         if handler is None:
             protocol.send({"error": init_error})
             continue

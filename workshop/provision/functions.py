@@ -144,6 +144,7 @@ def function_entry(
         "tracing": "Active" if (resolver.resolve(props.get("TracingConfig")) or {}).get("Mode") == "Active" else "PassThrough",
         "log_group": logging_config.get("LogGroup") or f"/aws/lambda/{name}",
     }
+    entry.update(_log_settings(name, logging_config, warn))
     if python_path:
         entry["python_path"] = python_path
     target = str((resolver.resolve(props.get("DeadLetterConfig")) or {}).get("TargetArn", ""))
@@ -152,6 +153,30 @@ def function_entry(
     elif target:
         warn(f"{name}: DeadLetterConfig target {target} is not delivered locally (only SQS is); ignored")
     return entry
+
+
+def _log_settings(name: str, logging_config: dict[str, Any], warn: Warn) -> dict[str, str]:
+    """The LoggingConfig the function host applies: the log format and, with JSON, the application log level.
+
+    Lambda hands them to the runtime as AWS_LAMBDA_LOG_FORMAT and
+    AWS_LAMBDA_LOG_LEVEL, and the Python runtime sets the root logger's level
+    from the latter: without it, a function's ``logging.info`` (and a durable
+    function's default ``context.logger.info``) is dropped on AWS as here.
+    Lambda filters by level only in the JSON format. The system log level
+    (Lambda's own START/END/REPORT lines) is not applied here: said, not dropped.
+    """
+    settings: dict[str, str] = {}
+    log_format = str(logging_config.get("LogFormat") or "")
+    if log_format:
+        settings["log_format"] = log_format
+    level = str(logging_config.get("ApplicationLogLevel") or "").upper()
+    if level and log_format == "JSON":
+        settings["application_log_level"] = level
+    elif level:
+        warn(f"{name}: LoggingConfig ApplicationLogLevel needs LogFormat JSON (as on AWS); ignored")
+    if logging_config.get("SystemLogLevel"):
+        warn(f"{name}: LoggingConfig SystemLogLevel not implemented locally; ignored")
+    return settings
 
 
 def is_python(runtime: Any) -> bool:
