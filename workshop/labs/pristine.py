@@ -27,6 +27,7 @@ from workshop.labs.show import shown
 # workshop/ of the repository: where the committed lab folders are, whatever WORKSHOP_LABS_DIR says
 COMMITTED_LABS = Path(__file__).resolve().parent.parent
 COPIES = ("starter", "solution")
+GIT_DEADLINE_S = 10.0
 
 
 def committed_text(folder: str, target: str) -> str | None:
@@ -35,8 +36,9 @@ def committed_text(folder: str, target: str) -> str | None:
         shown_file = subprocess.run(
             ["git", "show", f"HEAD:./{folder}/{target}/handler.py"],
             cwd=COMMITTED_LABS, capture_output=True, text=True, encoding="utf-8", errors="replace", check=False,
+            timeout=GIT_DEADLINE_S,
         )  # fmt: skip
-    except OSError:  # git not installed
+    except (OSError, subprocess.TimeoutExpired):  # git not installed, or hung (a lock, a network file system): say nothing
         return None
     return shown_file.stdout if shown_file.returncode == 0 else None
 
