@@ -60,10 +60,10 @@ class EditedCopy:
     working: str | None  # its text now; None: deleted
 
 
-def edited_copies(lab: Lab) -> list[EditedCopy]:
-    """The lab's starter and solution handlers that differ from HEAD (none when git cannot tell)."""
+def edited_copies(lab: Lab, targets: tuple[str, ...] = COPIES) -> list[EditedCopy]:
+    """The lab's starter and solution handlers (or those of `targets`) that differ from HEAD (none when git cannot tell)."""
     edited = []
-    for target in COPIES:
+    for target in targets:
         committed = committed_text(lab.path.name, target)
         path = lab.handler_path(target)
         working = _text(path)
@@ -74,7 +74,7 @@ def edited_copies(lab: Lab) -> list[EditedCopy]:
 
 def pristine(lab: Lab, target: str) -> tuple[str, str]:
     """The starter's (or solution's) text, and what to call it: the committed one when the working copy was edited."""
-    edited = next((copy for copy in edited_copies(lab) if copy.target == target), None)
+    edited = next(iter(edited_copies(lab, (target,))), None)  # one git call: the other copy does not matter here
     if edited is not None:
         return edited.committed, f"the committed {target} (git HEAD), not {shown(edited.path)}, which was edited"
     return lab.handler_path(target).read_text(encoding="utf-8"), f"the {target}"
@@ -96,7 +96,8 @@ def notice(lab: Lab) -> str | None:
             lines.append(f"You edited {where}; handler.py holds the same changes, so they are run. {restore}")
         else:
             lines.append(f"You edited {where}, not handler.py: your changes there are not run. Copy them into handler.py, and {restore}")
-    starter = next((copy.committed for copy in edited if copy.target == "starter"), None) or committed_text(lab.path.name, "starter")
+    # an unedited starter is its committed text already: no second git call for it
+    starter = next((copy.committed for copy in edited if copy.target == "starter"), None) or _text(lab.handler_path("starter"))
     if mine is not None and mine == starter:
         lines.append(f"Your handler.py, the file `make lab-{lab.number}` runs, is still the starter: unchanged.")
     return "\n".join(lines)
