@@ -26,9 +26,19 @@ _STAGE_FILE = re.compile(r"^test_stage_(?P<number>\d+)_[a-z0-9_]+\.py$")
 
 @dataclass(frozen=True)
 class Stage:
+    """A stage of a lab, and its hint in three levels (`make lab-N-hint` gives one more per call).
+
+    `hint` is the direction (what to change and why, no API named), `api` the
+    Powertools or SDK API to use, `code` the code itself. A learner who wants to
+    find the answer reads one level at a time; a room that must keep pace asks
+    for `LEVEL=3`. An empty level is skipped.
+    """
+
     number: int
     title: str
     hint: str
+    api: str = ""
+    code: str = ""
 
 
 @dataclass(frozen=True)
