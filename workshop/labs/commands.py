@@ -34,7 +34,7 @@ from workshop.labs.pristine import notice, pristine
 from workshop.labs.progress import LabProgress
 from workshop.labs.run import ExecutionRun, RunFailed, read_live
 from workshop.labs.show import console, show_advice, show_diff, show_header, show_stages, shown, stack_command
-from workshop.labs.verdict import error_panel, show_replay, show_stage_lines, verbose
+from workshop.labs.verdict import FAILING_LINES, PASSING_LINES, LineCount, error_panel, show_replay, show_signal_within, show_stage_lines, verbose
 from workshop.render.tables import ReadableTable, readable, table_of
 
 TIMINGS_ENV = "WORKSHOP_LAB_TIMINGS"
@@ -108,14 +108,21 @@ def cmd_run(lab: Lab) -> int:
     in one line per invocation and the explorer's link. VERBOSE=1 adds the
     whole timeline and the lab's full signal.
     """
+    config = StackConfig()
+    target = current_target()
+    counted = LineCount(console)  # a lab's signal is shown when the run's output still fits (verdict.py)
+    try:
+        if target == "learner":  # LAB_TARGET=starter or solution runs the edited copy itself: nothing to warn of
+            say_if_edited(lab)
+        return _run(lab, config, target, Phases(), counted)
+    finally:
+        counted.close()
+
+
+def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: LineCount) -> int:
     from workshop import stack
     from workshop.labs.harness.live import deploy
 
-    config = StackConfig()
-    target = current_target()
-    if target == "learner":  # LAB_TARGET=starter or solution runs the edited copy itself: nothing to warn of
-        say_if_edited(lab)
-    phases = Phases()
     before = saved.lab_progress(lab.number, config)
     show_header(lab, before, target)
     preflight = _Preflight(lab, target)
@@ -169,7 +176,8 @@ def cmd_run(lab: Lab) -> int:
         show_signal = getattr(lab.module, "show_signal", None)
         if run is not None and show_signal:
             console.rule("what to look at")
-            show_signal(console, run)
+            room = (PASSING_LINES if checks.all_passed else FAILING_LINES) - counted.lines - 1
+            show_signal_within(console, show_signal, run, room, f"VERBOSE=1 make lab-{lab.number}")
     except BaseException:
         if pending is not None:
             pending.stop()  # make lab-N interrupted while its checks ran: they do not outlive it

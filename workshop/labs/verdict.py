@@ -18,9 +18,11 @@ Rendering only: the data comes from workshop.inspect and first_error.py.
 
 from __future__ import annotations
 
+import io
 import os
 import urllib.parse
 from collections.abc import Sequence
+from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
@@ -83,6 +85,8 @@ def _woken_by(inv: Invocation, previous: Invocation | None) -> str:
     retried = [op for op in previous.suspended_on if op.kind == "Step"]
     if retried:
         return "retry of " + _names(retried)
+    if previous.suspended_on:  # closed while the last invocation ended (a quick chained invoke)
+        return _names(previous.suspended_on) + " (done)"
     return "a re-invoke"
 
 
@@ -149,3 +153,51 @@ def error_panel(first: FirstError, handler_shown: str, blocks: str, look_at: str
         f"[bold]look at:[/] {escape(look_at)}"
     )
     return Panel(body, title="your code raised an error: the run stopped there", border_style="red")
+
+
+# ------------------------------------------------------------ line budget
+PASSING_LINES = 40  # what a passing `make lab-N` may print at 80 columns
+FAILING_LINES = 60
+
+
+class LineCount:
+    """Counts the lines a console has written (its file wrapped), so a lab's signal is shown only when it fits."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.lines = 0
+        self._file = console.file
+        console.file = self  # type: ignore[assignment]
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        return self._file.write(text)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def isatty(self) -> bool:
+        return self._file.isatty()
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        """The console writes to its own file again."""
+        self.console.file = self._file
+
+
+def show_signal_within(console: Console, show_signal: Any, run: Any, room: int, command: str) -> None:
+    """A lab's signal (lab.py show_signal) when it fits in `room` lines, else one line saying how to see it.
+
+    Under VERBOSE=1 it is always shown. Drawn first on a recording console of
+    the same width, so what is counted is what would be printed.
+    """
+    if not verbose():
+        probe = Console(file=io.StringIO(), width=console.width, color_system=None, force_terminal=False)
+        show_signal(probe, run)
+        drawn = probe.file.getvalue()  # type: ignore[attr-defined]
+        if drawn.count("\n") > room:
+            console.print(f"what to look at ({drawn.count(chr(10))} lines): {command}", soft_wrap=True, markup=False, highlight=False)
+            return
+    show_signal(console, run)
