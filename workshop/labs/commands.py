@@ -175,8 +175,7 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
         _show_replay(run.arn if run else arn, config)
         show_signal = getattr(lab.module, "show_signal", None)
         if run is not None and show_signal:
-            console.rule("what to look at")
-            room = (PASSING_LINES if checks.all_passed else FAILING_LINES) - counted.lines - 1
+            room = (PASSING_LINES if checks.all_passed else FAILING_LINES) - counted.lines
             show_signal_within(console, show_signal, run, room, f"VERBOSE=1 make lab-{lab.number}")
     except BaseException:
         if pending is not None:

@@ -123,8 +123,7 @@ def show_replay(console: Console, timeline: Timeline, explorer_port: int, arn: s
     console.print(Text(f"The replay, one line per invocation (execution {timeline.status}):", style="bold"))
     for line in replay_lines(timeline):
         console.print(Text("  " + line), no_wrap=True, overflow="ellipsis")
-    console.print("The grid, in the explorer:", highlight=False)
-    console.print("  " + explorer_link(explorer_port, arn), soft_wrap=True, markup=False, highlight=False)
+    console.print("The grid, in the explorer: " + explorer_link(explorer_port, arn), soft_wrap=True, markup=False, highlight=False)
     console.print(f"The whole timeline: VERBOSE=1 make lab-N, or {timeline_command}", soft_wrap=True, markup=False, highlight=False)
 
 
@@ -197,7 +196,8 @@ def show_signal_within(console: Console, show_signal: Any, run: Any, room: int, 
         probe = Console(file=io.StringIO(), width=console.width, color_system=None, force_terminal=False)
         show_signal(probe, run)
         drawn = probe.file.getvalue()  # type: ignore[attr-defined]
-        if drawn.count("\n") > room:
-            console.print(f"what to look at ({drawn.count(chr(10))} lines): {command}", soft_wrap=True, markup=False, highlight=False)
+        if drawn.count("\n") > room - 1:  # its rule too
+            console.print(f"What to look at ({drawn.count(chr(10))} lines): {command}", soft_wrap=True, markup=False, highlight=False)
             return
+    console.rule("what to look at")
     show_signal(console, run)
