@@ -172,7 +172,7 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
                 saved.record_run(config, lab.number, {n: s.passed for n, s in checks.stages.items()}, kept)
         console.rule("the verdict")
         show_stages(lab, checks, advice)
-        _show_replay(run.arn if run else arn, config)
+        _show_replay(lab, run.arn if run else arn, config)
         show_signal = getattr(lab.module, "show_signal", None)
         if run is not None and show_signal:
             room = (PASSING_LINES if checks.all_passed else FAILING_LINES) - counted.lines
@@ -192,7 +192,7 @@ def _stack_line(line: str) -> None:
     console.print(line.split(":", 1)[0] if line.startswith("stack healthy") else line, highlight=False)
 
 
-def _show_replay(arn: str, config: StackConfig) -> None:
+def _show_replay(lab: Lab, arn: str, config: StackConfig) -> None:
     """The replay in one line per invocation, and the explorer's link (a stack that stopped meanwhile: one line)."""
     from workshop.inspect import Services
     from workshop.inspect.execution import load_timeline
@@ -202,7 +202,8 @@ def _show_replay(arn: str, config: StackConfig) -> None:
     except Exception as exc:  # noqa: BLE001 - the verdict stands without the replay
         console.print(f"[yellow]the replay could not be read back:[/] {escape(str(exc))}")
         return
-    show_replay(console, timeline, config.explorer_port, arn, stack_command([".venv/bin/workshop", "timeline", arn], config))
+    command = f"VERBOSE=1 make lab-{lab.number}, or " + stack_command([".venv/bin/workshop", "timeline", arn], config)
+    show_replay(console, timeline, config.explorer_port, arn, command)
 
 
 def _report_first_error(lab: Lab, target: str, failed: RunFailed, before: LabProgress | None, config: StackConfig) -> int:
@@ -219,7 +220,7 @@ def _report_first_error(lab: Lab, target: str, failed: RunFailed, before: LabPro
     console.rule("the verdict")
     console.print(error_panel(first, shown(handler), blocks, look_at, culprit))
     show_stage_lines(console, [(s.number, s.title, None) for s in lab.stages], f"Lab {lab.number} stages")
-    _show_replay(failed.arn, config)
+    _show_replay(lab, failed.arn, config)
     if target == "learner":
         kept = {"stage": stage.number, **describe_advice(advice)}
         saved.record_run(config, lab.number, {s.number: None for s in lab.stages}, kept)

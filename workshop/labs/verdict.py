@@ -33,7 +33,8 @@ from workshop.labs.first_error import FirstError
 
 NOT_CHECKED = "not checked: the run failed first"
 VERBOSE_ENV = "VERBOSE"
-_NAMES_SHOWN = 3  # per section of a replay line; the rest is counted
+_NAMES_SHOWN = 2  # per section of a replay line; the rest is counted
+_NAME_CHARS = 24  # an operation's name in a replay line (a step per record is long: post:lab4-0188f82e-00001)
 
 
 def verbose() -> bool:
@@ -68,7 +69,8 @@ def show_stage_lines(console: Console, stages: Sequence[tuple[int, str, bool | N
 
 # ------------------------------------------------------------------ replay
 def _name(op: Operation) -> str:
-    return op.name or op.id[:8]
+    name = op.name or op.id[:8]
+    return name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1] + "…"
 
 
 def _names(ops: Sequence[Operation]) -> str:
@@ -79,26 +81,26 @@ def _names(ops: Sequence[Operation]) -> str:
 
 def _woken_by(inv: Invocation, previous: Invocation | None) -> str:
     if previous is None:
-        return "the start"
+        return "start"
     if inv.resumed_by:
-        return _names(inv.resumed_by) + (" (answered)" if any(op.kind == "Callback" for op in inv.resumed_by) else " (done)")
+        return _names(inv.resumed_by) + (" answered" if any(op.kind == "Callback" for op in inv.resumed_by) else " done")
     retried = [op for op in previous.suspended_on if op.kind == "Step"]
     if retried:
         return "retry of " + _names(retried)
     if previous.suspended_on:  # closed while the last invocation ended (a quick chained invoke)
-        return _names(previous.suspended_on) + " (done)"
-    return "a re-invoke"
+        return _names(previous.suspended_on) + " done"
+    return "re-invoke"
 
 
 def _ended(inv: Invocation) -> str:
     if inv.ended_execution:
-        return f"ended the execution: {inv.ended_execution}"
+        return f"■ {inv.ended_execution}"
     if inv.suspended_on:
         waits = []
         for op in inv.suspended_on:
             kind = {"Step": "retry of", "Wait": "wait", "Callback": "callback", "ChainedInvoke": "invoke"}.get(op.kind, op.kind.lower())
             waits.append(f"{kind} {_name(op)}")
-        return "suspended on " + ", ".join(waits[:_NAMES_SHOWN]) + (f" +{len(waits) - _NAMES_SHOWN}" if len(waits) > _NAMES_SHOWN else "")
+        return "⏸ " + ", ".join(waits[:_NAMES_SHOWN]) + (f" +{len(waits) - _NAMES_SHOWN}" if len(waits) > _NAMES_SHOWN else "")
     if inv.in_progress:
         return "still running"
     if inv.error_type:
@@ -107,24 +109,24 @@ def _ended(inv: Invocation) -> str:
 
 
 def replay_lines(timeline: Timeline) -> list[str]:
-    """One line per invocation: `2  woken by …  ran …  suspended on …` (plain text, no markup)."""
+    """One line per invocation: `2  ⏰ what woke it → ↺ replayed, ▶ ran → ⏸ suspended on` (plain text, no markup)."""
     lines = []
     previous: Invocation | None = None
     for inv in timeline.invocations:
-        replayed = f"replayed {len(inv.replayed)}, " if inv.replayed else ""
-        ran = f"ran {_names(inv.ran)}" if inv.ran else "ran no operation"
-        lines.append(f"{inv.number}  woken by {_woken_by(inv, previous)} · {replayed}{ran} · {_ended(inv)}")
+        replayed = f"↺ {len(inv.replayed)}, " if inv.replayed else ""
+        ran = f"▶ {_names(inv.ran)}" if inv.ran else "▶ nothing new"
+        lines.append(f"{inv.number}  ⏰ {_woken_by(inv, previous)} → {replayed}{ran} → {_ended(inv)}")
         previous = inv
     return lines
 
 
 def show_replay(console: Console, timeline: Timeline, explorer_port: int, arn: str, timeline_command: str) -> None:
     """The compact replay, then the explorer link and the command for the full timeline."""
-    console.print(Text(f"The replay, one line per invocation (execution {timeline.status}):", style="bold"))
+    console.print(Text(f"The replay ({timeline.status}), per invocation: ⏰ woken by → ▶ ran → ⏸ suspended on", style="bold"), no_wrap=True, overflow="ellipsis")
     for line in replay_lines(timeline):
         console.print(Text("  " + line), no_wrap=True, overflow="ellipsis")
     console.print("The grid, in the explorer: " + explorer_link(explorer_port, arn), soft_wrap=True, markup=False, highlight=False)
-    console.print(f"The whole timeline: VERBOSE=1 make lab-N, or {timeline_command}", soft_wrap=True, markup=False, highlight=False)
+    console.print(f"The whole timeline: {timeline_command}", soft_wrap=True, markup=False, highlight=False)
 
 
 # ------------------------------------------------------------- first error
