@@ -33,7 +33,8 @@ def broken_copy(labs: Path, folder: str, old: str, new: str, also: tuple[str, st
     if also:
         text = text.replace(*also)
     (labs / folder / "handler.py").write_text(text)
-    return next(n for n, line in enumerate(text.splitlines(), start=1) if new.strip() in line)
+    first_line = new.strip().splitlines()[0]
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if first_line in line)
 
 
 def assert_the_first_error(ran, exception: str, line: int | str) -> None:
@@ -91,3 +92,17 @@ def test_a_passing_run_fits_40_lines_at_80_columns(labs: Path, live_stack: Stack
     assert len(ran.output.splitlines()) <= PASSING_LINES, f"{len(ran.output.splitlines())} lines:\n{ran.output}"
     assert "/execution?arn=" in ran.output  # the explorer's grid of this execution
     assert "Traceback" not in ran.output
+
+
+def test_an_execution_that_waits_forever_keeps_the_deadline_naming_what_it_waits_on(labs: Path, live_stack: StackConfig) -> None:
+    """No error was raised: the deadline message stays, and says what the execution was suspended on."""
+    broken_copy(
+        labs, "lab-3-metrics", "    outcome = run_saga(context, order, on_reserved=count_order_placed)\n",
+        '    context.wait(Duration.from_seconds(3600), name="an-hour")\n    outcome = run_saga(context, order, on_reserved=count_order_placed)\n',
+        also=("from aws_lambda_powertools import Metrics\n", "from aws_durable_execution_sdk_python.config import Duration\nfrom aws_lambda_powertools import Metrics\n"),
+    )  # fmt: skip
+    ran = lab_command(["run", "3"], labs, live_stack, deadline_s=180)
+    assert_clean(ran)
+    assert ran.code == 1, ran.output[-3000:]
+    assert "the live run did not finish" in ran.text and "waiting on wait `an-hour` (3600 s)" in ran.text, ran.output[-3000:]
+    assert "your code raised" not in ran.text

@@ -145,3 +145,17 @@ def test_an_unrecorded_step_error_still_names_type_and_step() -> None:
     first = FirstError(RecordedError("NameError", "name 'x' is not defined", 1.0, step="s", attempt=1), 1, (), None)
     assert first.headline == "NameError: name 'x' is not defined"
     assert "no frame of yours" in first.traceback_text()
+
+
+def test_the_replay_is_one_line_per_invocation_woken_by_ran_suspended_on() -> None:
+    """A recorded saga (a retried step, a callback, a wait): what `make lab-N` prints instead of the whole timeline."""
+    from workshop.inspect.timeline import build_timeline
+    from workshop.labs.verdict import replay_lines
+
+    recorded = json.loads((FIXTURE.parent.parent / "timeline_saga.json").read_text())
+    timeline = build_timeline(recorded["history"], recorded["invocations"], recorded["logs"], recorded["execution_arn"])
+    lines = replay_lines(timeline)
+    assert len(lines) == len(timeline.invocations) == 4
+    assert lines[0] == "1  ⏰ start → ▶ reserve, charge ✗ → ⏸ retry of charge"
+    assert lines[1].startswith("2  ⏰ retry of charge → ↺ 1, ▶ charge, approval +2 → ⏸ callback")
+    assert lines[3] == "4  ⏰ cool-off done → ↺ 6, ▶ nothing new → ■ SUCCEEDED"

@@ -73,8 +73,8 @@ def _name(op: Operation) -> str:
     return name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1] + "…"
 
 
-def _names(ops: Sequence[Operation]) -> str:
-    names = [_name(op) + (" ✗" if any(e.endswith("Failed") for e in op.events) else "") for op in ops]
+def _names(ops: Sequence[Operation], failed_marks: bool = False) -> str:
+    names = [_name(op) + (" ✗" if failed_marks and any(e.endswith("Failed") for e in op.events) else "") for op in ops]
     shown = ", ".join(names[:_NAMES_SHOWN])
     return shown + (f" +{len(names) - _NAMES_SHOWN}" if len(names) > _NAMES_SHOWN else "")
 
@@ -114,7 +114,7 @@ def replay_lines(timeline: Timeline) -> list[str]:
     previous: Invocation | None = None
     for inv in timeline.invocations:
         replayed = f"↺ {len(inv.replayed)}, " if inv.replayed else ""
-        ran = f"▶ {_names(inv.ran)}" if inv.ran else "▶ nothing new"
+        ran = f"▶ {_names(inv.ran, failed_marks=True)}" if inv.ran else "▶ nothing new"
         lines.append(f"{inv.number}  ⏰ {_woken_by(inv, previous)} → {replayed}{ran} → {_ended(inv)}")
         previous = inv
     return lines
