@@ -88,7 +88,7 @@ def error_advice(lab: Lab, first: FirstError, handler: Path) -> Advice:
     hint says it again without the run.
     """
     culprit = culprit_line(first, handler)
-    said = f"{first.headline}\n{first.traceback_text(handler.name)}" + (f"\nThe line: {culprit}" if culprit else "")
+    said = first.traceback_text(handler.name) + (f"\nThe line: {culprit}" if culprit else "")  # it ends with the error
     title = "a known pitfall" if any(p.seen in said for p in lab.pitfalls) else f"your code raised {_type_and_message(first)[0]}"
     return Advice(title, f"{said}\n\n{error_guidance(lab, first, handler)}", "error")
 
@@ -96,7 +96,7 @@ def error_advice(lab: Lab, first: FirstError, handler: Path) -> Advice:
 def error_guidance(lab: Lab, first: FirstError, handler: Path) -> str:
     """What the error means and what to change: the lab's pitfall, a known mistake, or the line and the message."""
     n = lab.number
-    said = f"{first.headline}\n{first.traceback_text(handler.name)}"
+    said = first.traceback_text(handler.name)
     for pitfall in lab.pitfalls:
         if pitfall.seen in said:
             return pitfall.advice

@@ -217,6 +217,10 @@ def _report_first_error(lab: Lab, target: str, failed: RunFailed, before: LabPro
     culprit = culprit_line(first, handler)
     line = "" if culprit else f"{handler.name} line {first.line.line}. " if first.line else ""  # the culprit: in "where" already
     look_at = line + error_guidance(lab, first, handler)
+    if verbose():
+        from workshop.render.console import show_timeline
+
+        show_timeline(failed.arn)
     console.rule("the verdict")
     console.print(error_panel(first, shown(handler), blocks, look_at, culprit))
     show_stage_lines(console, [(s.number, s.title, None) for s in lab.stages], f"Lab {lab.number} stages")
