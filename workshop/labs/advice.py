@@ -78,7 +78,7 @@ _LAMBDA_CONTEXT_ATTRIBUTES = ("get_remaining_time_in_millis", "aws_request_id", 
 _PASSES_THE_DURABLE_CONTEXT = re.compile(r"(register_lambda_context|lambda_context\s*=)\s*\(?\s*context\s*[,)]")
 
 
-def error_advice(lab: Lab, first: FirstError, handler: Path) -> Advice:
+def error_advice(lab: Lab, first: FirstError, handler: Path, stage: Stage | None = None) -> Advice:
     """What to look at for the first error the learner's code raised (kind "error": make lab-N-hint shows it).
 
     A lab's pitfall that names the error comes first; then what a known kind
@@ -90,11 +90,15 @@ def error_advice(lab: Lab, first: FirstError, handler: Path) -> Advice:
     culprit = culprit_line(first, handler)
     said = first.traceback_text(handler.name) + (f"\nThe line: {culprit}" if culprit else "")  # it ends with the error
     title = "a known pitfall" if any(p.seen in said for p in lab.pitfalls) else f"your code raised {_type_and_message(first)[0]}"
-    return Advice(title, f"{said}\n\n{error_guidance(lab, first, handler)}", "error")
+    return Advice(title, f"{said}\n\n{error_guidance(lab, first, handler, stage)}", "error")
 
 
-def error_guidance(lab: Lab, first: FirstError, handler: Path) -> str:
-    """What the error means and what to change: the lab's pitfall, a known mistake, or the line and the message."""
+def error_guidance(lab: Lab, first: FirstError, handler: Path, stage: Stage | None = None) -> str:
+    """What the error means and what to change: the lab's pitfall, a known mistake, or the line and the message.
+
+    With no known meaning, the blocked stage's hint follows: a starter whose
+    run fails is often the lesson itself (lab 5: one bad body sinks the batch).
+    """
     n = lab.number
     said = first.traceback_text(handler.name)
     for pitfall in lab.pitfalls:
@@ -102,7 +106,7 @@ def error_guidance(lab: Lab, first: FirstError, handler: Path) -> str:
             return pitfall.advice
     return _known_mistake(first, handler) or (
         f"Read the message, then the line of yours named above: that is where it was raised (or where you called "
-        f"what raised it). Fix it and run `make lab-{n}` again; `make lab-{n}-solution` shows the way."
+        f"what raised it), and fix it." + (f" Stage {stage.number}'s hint: {stage.hint}" if stage else "")
     )
 
 

@@ -210,13 +210,14 @@ def _report_first_error(lab: Lab, target: str, failed: RunFailed, before: LabPro
     """The run raised: the error is the verdict; every stage "not checked" (progress keeps their marks); its advice kept for the hint."""
     handler = lab.handler_path(target)
     first = failed.first
-    stage = (before.first_unpassed if before else None) or lab.stages[0]
-    title = next(s.title for s in lab.stages if s.number == stage.number)
-    advice = error_advice(lab, first, handler)
+    unpassed = (before.first_unpassed if before else None) or lab.stages[0]
+    stage = next(s for s in lab.stages if s.number == unpassed.number)
+    title = stage.title
+    advice = error_advice(lab, first, handler, stage)
     blocks = f"stage {stage.number} ({title}): no stage is checked until the run gets past it"
     culprit = culprit_line(first, handler)
     line = "" if culprit else f"{handler.name} line {first.line.line}. " if first.line else ""  # the culprit: in "where" already
-    look_at = line + error_guidance(lab, first, handler)
+    look_at = line + error_guidance(lab, first, handler, stage)
     if verbose():
         from workshop.render.console import show_timeline
 
