@@ -159,3 +159,18 @@ def test_the_replay_is_one_line_per_invocation_woken_by_ran_suspended_on() -> No
     assert lines[0] == "1  ⏰ start → ▶ reserve, charge ✗ → ⏸ retry of charge"
     assert lines[1].startswith("2  ⏰ retry of charge → ↺ 1, ▶ charge, approval +2 → ⏸ callback")
     assert lines[3] == "4  ⏰ cool-off done → ↺ 6, ▶ nothing new → ■ SUCCEEDED"
+
+
+def test_the_durable_context_handed_to_powertools_points_at_the_learners_line(tmp_path: Path) -> None:
+    """No frame of the learner's is in that traceback (Powertools calls the context later): the advice finds the line."""
+    from workshop.labs.advice import culprit_line, error_advice
+    from workshop.labs.model import find_lab
+
+    handler = tmp_path / "lab-4-idempotency" / "handler.py"
+    handler.parent.mkdir()
+    handler.write_text("def lambda_handler(event, context):\n    idempotency.config.register_lambda_context(context)\n")
+    first = FirstError(RecordedError("IdempotencyPersistenceLayerError", "Failed", 1.0, step="post:r-1", attempt=1), 1, (), None,
+                       cause="AttributeError: 'DurableContext' object has no attribute 'get_remaining_time_in_millis'")  # fmt: skip
+    assert culprit_line(first, handler) == "handler.py line 2: idempotency.config.register_lambda_context(context)"
+    advice = error_advice(find_lab(4), first, handler)
+    assert advice.kind == "error" and "context.lambda_context" in advice.text and "line 2" in advice.text, advice.text

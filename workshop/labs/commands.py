@@ -2,7 +2,9 @@
 
 Each returns its exit code; none leaves a traceback for a learner's mistake:
 a handler that does not import stops `make lab-N` before the live run with
-its line; a run that passes its deadline names its cause; reset and solution
+its line; an error the handler raises during the live run stops it there and
+is the verdict (first_error.py, verdict.py); a run that passes its deadline
+names its cause; reset and solution
 work with handler.py deleted; `__main__` turns Ctrl-C into one line and 130.
 """
 
@@ -194,6 +196,7 @@ def _stack_line(line: str) -> None:
 
 def _show_replay(lab: Lab, arn: str, config: StackConfig) -> None:
     """The replay in one line per invocation, and the explorer's link (a stack that stopped meanwhile: one line)."""
+    from workshop.explorer import browser_url
     from workshop.inspect import Services
     from workshop.inspect.execution import load_timeline
 
@@ -203,7 +206,7 @@ def _show_replay(lab: Lab, arn: str, config: StackConfig) -> None:
         console.print(f"[yellow]the replay could not be read back:[/] {escape(str(exc))}")
         return
     command = f"VERBOSE=1 make lab-{lab.number}, or " + stack_command([".venv/bin/workshop", "timeline", arn], config)
-    show_replay(console, timeline, config.explorer_port, arn, command)
+    show_replay(console, timeline, browser_url(config), arn, command)
 
 
 def _report_first_error(lab: Lab, target: str, failed: RunFailed, before: LabProgress | None, config: StackConfig) -> int:

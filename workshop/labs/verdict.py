@@ -42,9 +42,9 @@ def verbose() -> bool:
     return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
-def explorer_link(explorer_port: int, arn: str) -> str:
-    """The explorer's replay grid of this execution (its route: GET /execution?arn=)."""
-    return f"http://127.0.0.1:{explorer_port}/execution?{urllib.parse.urlencode({'arn': arn})}"
+def explorer_link(explorer_url: str, arn: str) -> str:
+    """The explorer's replay grid of this execution (its route: GET /execution?arn=), from the explorer's browser URL."""
+    return f"{explorer_url.rstrip('/')}/execution?{urllib.parse.urlencode({'arn': arn})}"
 
 
 # ------------------------------------------------------------------ stages
@@ -120,12 +120,12 @@ def replay_lines(timeline: Timeline) -> list[str]:
     return lines
 
 
-def show_replay(console: Console, timeline: Timeline, explorer_port: int, arn: str, timeline_command: str) -> None:
+def show_replay(console: Console, timeline: Timeline, explorer_url: str, arn: str, timeline_command: str) -> None:
     """The compact replay, then the explorer link and the command for the full timeline."""
     console.print(Text(f"The replay ({timeline.status}), per invocation: ⏰ woken by → ▶ ran → ⏸ suspended on", style="bold"), no_wrap=True, overflow="ellipsis")
     for line in replay_lines(timeline):
         console.print(Text("  " + line), no_wrap=True, overflow="ellipsis")
-    console.print("The grid, in the explorer: " + explorer_link(explorer_port, arn), soft_wrap=True, markup=False, highlight=False)
+    console.print("The grid, in the explorer: " + explorer_link(explorer_url, arn), soft_wrap=True, markup=False, highlight=False)
     console.print(f"The whole timeline: {timeline_command}", soft_wrap=True, markup=False, highlight=False)
 
 
