@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             stale = stale_docs(figures)
             for doc in stale:
-                print(f"{doc}: its figures differ from {BENCHMARKS_JSON}: run `make docs-figures`")
+                print(f"{doc}: stale figures; `make docs-figures` rewrites them")
             return 1 if stale else 0
         changed = write_docs(figures)
     except DocsFiguresError as exc:
