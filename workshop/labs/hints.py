@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Group
 from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
+from rich.text import Text
 
 from workshop.labs import progress as saved
 from workshop.labs.model import Lab, Stage
@@ -55,8 +57,10 @@ def show_hint(lab: Lab, stage: Stage, asked: int | None, config: Any, note: str 
     """One level of the stage's hint (see the module's docstring); returns the level shown."""
     level = level_to_show(stage, saved.hint_level(config, lab.number, stage.number), asked)
     text = level_text(stage, level)
-    body = Syntax(text.strip("\n"), "python", theme="ansi_dark", word_wrap=True) if level == LAST_LEVEL else escape(text)
-    console.print(Panel(body, title=f"Lab {lab.number}, stage {stage.number}: {escape(stage.title)}", border_style="yellow"))
+    body = Syntax(text.strip("\n"), "python", theme="ansi_dark", word_wrap=True) if level == LAST_LEVEL else Text(text)
+    # the stage's title inside the box, not in its border: a border crops a long title at 80 columns
+    heading = Text(stage.title, style="bold")
+    console.print(Panel(Group(heading, Text(), body), title=f"Lab {lab.number}, stage {stage.number}", border_style="yellow"))
     if note:
         console.print(escape(note))
     console.print(escape(what_next(lab, stage, level)))
