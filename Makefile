@@ -120,8 +120,8 @@ soak: env ## load, chaos and invariants on a private stack (SOAK=short: CI's ~4 
 repeat: env ## live tests (TEST=...) RUNS times in a row (default: ingest reliability, 20); LOAD=1 keeps every core busy
 	@$(PY) -m workshop.tools.repeat --runs $(or $(RUNS),20) $(if $(filter 1,$(LOAD)),--load) $(TEST)
 
-lab-%-hint: env ## advice for your first failing stage of lab N (the stage's hint, or what your last run's failure needs)
-	@$(PY) -m workshop.labs hint $*
+lab-%-hint: env ## a hint for lab N's first failing stage, one level per call: direction, API, code (LEVEL=3)
+	@$(PY) -m workshop.labs hint $* $(if $(LEVEL),--level '$(LEVEL)')
 
 lab-%-solution: env ## the diff from your handler.py to lab N's solution
 	@$(PY) -m workshop.labs solution $*
