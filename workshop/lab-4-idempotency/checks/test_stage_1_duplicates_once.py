@@ -14,10 +14,9 @@ def _handler_level_note(queue: IngestQueue) -> str:
     per_record = [key for key in keys if ".lambda_handler#" not in key]
     if any(".lambda_handler#" in key for key in keys) and not per_record:
         return (
-            f" — the only idempotency records are keyed on what lambda_handler receives: above "
-            f"@durable_execution (the Powertools page's order) that is {ENVELOPE}, and Powertools hashed "
-            f"it: a new DurableExecutionArn and CheckpointToken on every delivery, so every delivery got a "
-            f"new key and was processed again. Key on the business id, record_id, where the ledger is written."
+            f" — the only idempotency records are keyed on lambda_handler's event: above @durable_execution (the "
+            f"Powertools page's order) that is {ENVELOPE}, new on every delivery, so no delivery was a duplicate. "
+            f"Key on the business id, record_id, where the ledger is written."
         )
     if any("No idempotency key value found" in w for w in queue.warnings()):
         return (
