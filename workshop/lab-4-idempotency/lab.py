@@ -80,7 +80,7 @@ STAGES = [
         "why a bad body comes back.",
         code=(
             "def record_handler(record: SQSRecord) -> str:\n"
-            "    message = messages[record.message_id]  # {m.message_id: m for m in batch.messages}\n"
+            "    message = messages[record.message_id]  # {m.message_id: m, ...}\n"
             "    if isinstance(message, Rejected):\n"
             "        reject(context, message)\n"
             "        outcome = REJECTED\n"
@@ -90,7 +90,8 @@ STAGES = [
             "    if outcome in COMES_BACK:\n"
             "        raise NotPosted(record.message_id)\n"
             "    return outcome\n\n"
-            "processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)\n"
+            "processor = BatchProcessor(\n"
+            "    event_type=EventType.SQS, raise_on_entire_batch_failure=False)\n"
             "response = process_partial_response(\n"
             "    event=event, record_handler=record_handler, processor=processor)\n"
             "record_metrics(outcomes)\n"
