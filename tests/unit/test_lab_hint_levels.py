@@ -20,9 +20,6 @@ from workshop.labs.__main__ import main
 from workshop.labs.model import Lab, Stage, all_labs, find_lab
 from workshop.labs.show import console
 
-# Lab 4 is rewritten with the same convention by issue 22's item 5: until that lands, its
-# stages have only the direction and its README parts no folded code.
-REWRITTEN_ELSEWHERE = {4}
 CODE_COLUMNS = 76  # an 80-column terminal, less the hint box's border and padding
 
 
@@ -146,8 +143,6 @@ def _stages() -> list[tuple[Lab, Stage]]:
 
 @pytest.mark.parametrize(("lab", "stage"), _stages(), ids=lambda x: f"lab-{x.number}" if isinstance(x, Lab) else f"stage-{x.number}")
 def test_every_stage_has_a_direction_an_api_and_code(lab: Lab, stage: Stage):
-    if lab.number in REWRITTEN_ELSEWHERE and not any(s.api for s in lab.stages):
-        pytest.skip(f"lab {lab.number}'s stages get their levels with its rewrite (issue 22, item 5)")
     assert stage.hint.strip() and stage.api.strip() and stage.code.strip()
     named = {name for name in _api_names(stage.api) if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", stage.hint)}
     assert _api_names(stage.api) and not named, f"the direction names the API: {sorted(named)}"
@@ -170,8 +165,6 @@ def _parts(readme: str) -> dict[int, str]:
 @pytest.mark.parametrize("lab", all_labs(), ids=lambda lab: f"lab-{lab.number}")
 def test_every_readme_part_folds_its_code_away(lab: Lab):
     readme = (lab.path / "README.md").read_text(encoding="utf-8")
-    if lab.number in REWRITTEN_ELSEWHERE and "<details>" not in readme:
-        pytest.skip(f"lab {lab.number}'s README gets its folded code with its rewrite (issue 22, item 5)")
     parts = _parts(readme)
     assert parts
     for number, section in parts.items():

@@ -35,8 +35,8 @@ STAGES = [
         f"envelope ({ENVELOPE_FIELDS}), new on every delivery, so no delivery is a duplicate of "
         "another. Make the ledger write itself idempotent, keyed on the record's business id: the same "
         "in every delivery, message and batch (not the SQS message id, not the batch).",
-        api="@idempotent_function(data_keyword_argument=\"entry\", persistence_store=idempotency.store, "
-        "config=idempotency.config) on post_entry; the service's config has event_key_jmespath=\"record_id\".",
+        api="`@idempotent_function(data_keyword_argument=\"entry\", persistence_store=idempotency.store, "
+        "config=idempotency.config)` on `post_entry`; the service's config has `event_key_jmespath=\"record_id\"`.",
         code=(
             "from aws_lambda_powertools.utilities.idempotency import idempotent_function\n\n"
             "@idempotent_function(\n"
@@ -56,8 +56,8 @@ STAGES = [
         "matches), keep nothing around ingest(...) (a suspension leaves its INPROGRESS record behind), "
         "and tell Powertools each invocation's deadline, so an INPROGRESS record left by a crash expires "
         "with that invocation, not in 7 days.",
-        api="Remove @idempotent(...) above @durable_execution; first thing in the handler, every "
-        "invocation: idempotency.config.register_lambda_context(context.lambda_context).",
+        api="Remove `@idempotent(...)` above `@durable_execution`; first thing in the handler, every "
+        "invocation: `idempotency.config.register_lambda_context(context.lambda_context)`.",
         code=(
             "@metrics.log_metrics\n"
             "@logger.inject_lambda_context\n"
@@ -74,9 +74,9 @@ STAGES = [
         "Raising fails the execution, and SQS returns the whole batch: the good records come back too. "
         "Handle each record on its own, so that whatever one record raises (a bad body, a step that "
         "failed for good) becomes that record's failure, and return only those to SQS.",
-        api="Powertools' Batch utility: BatchProcessor(event_type=EventType.SQS, "
-        "raise_on_entire_batch_failure=False) and process_partial_response(event=event, "
-        "record_handler=..., processor=...), below @durable_execution; reject(context, message) records "
+        api="Powertools' Batch utility: `BatchProcessor(event_type=EventType.SQS, "
+        "raise_on_entire_batch_failure=False)` and `process_partial_response(event=event, "
+        "record_handler=..., processor=...)`, below `@durable_execution`; `reject(context, message)` records "
         "why a bad body comes back.",
         code=(
             "def record_handler(record: SQSRecord) -> str:\n"
