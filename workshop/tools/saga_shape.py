@@ -2,10 +2,10 @@
 
 Why: the README explains the compensating path's grid invocation by
 invocation (the payment's result wakes invocation 2, which suspends on the
-warehouse callback; the rejection wakes invocation 3, ...). `make demo` and
-`make screenshots` show that grid, so they say when an execution did not take
-that shape rather than leave a presenter to explain a different picture; the
-live test (tests/integration/test_demo_shape_live.py) holds it over repeated
+warehouse callback; the rejection wakes invocation 3, ...). `make demo` shows
+those executions, so it says when one did not take that shape rather than
+leave a presenter to explain a different picture; the live test
+(tests/integration/test_demo_shape_live.py) holds the shape over repeated
 runs on a loaded machine.
 
 A shape is, per invocation, what woke it and what it suspended on: the
