@@ -34,7 +34,7 @@ _EXECUTION_ENDED = frozenset(
 # Between two reads of the history: short first (a suspension usually follows
 # within a few hundred ms), longer later so a slow saga is not flooded.
 _FIRST_PAUSE_S = 0.02
-_LONGEST_PAUSE_S = 0.25
+_LONGEST_PAUSE_S = 0.1
 
 
 def still_to_see(events: Iterable[Mapping[str, Any]], callback_id: str) -> str | None:
@@ -64,11 +64,13 @@ def still_to_see(events: Iterable[Mapping[str, Any]], callback_id: str) -> str |
 
 
 def read_history(lam: Any, execution_arn: str) -> list[dict[str, Any]]:
-    """Every event of the execution, oldest first (all pages)."""
+    """Every event of the execution, oldest first (all pages), without payloads: only the events are read."""
     events: list[dict[str, Any]] = []
     marker: dict[str, str] = {}
     while True:
-        page = lam.get_durable_execution_history(DurableExecutionArn=execution_arn, **marker)
+        page = lam.get_durable_execution_history(
+            DurableExecutionArn=execution_arn, IncludeExecutionData=False, **marker
+        )
         events.extend(page.get("Events", []))
         if not page.get("NextMarker"):
             return events
