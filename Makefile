@@ -29,7 +29,7 @@ OFFLINE_AWS := env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
 	SAM_CLI_TELEMETRY=0
 
 .DEFAULT_GOAL := help
-.PHONY: help doctor wheelhouse env up down status logs demo explorer screenshots test test-unit clean measure bench soak repeat progress next watch validate test-compose test-devcontainer deploy destroy
+.PHONY: help doctor wheelhouse env up down status logs demo explorer screenshots test test-unit clean measure bench docs-figures soak repeat progress next watch validate test-compose test-devcontainer deploy destroy
 
 # Each target's `## ` text, with @LABS@ replaced by the lab numbers from workshop/labs/manifest.py,
 # the one list of the labs (stdlib only: it runs with $(PYTHON) before any environment exists).
@@ -111,14 +111,17 @@ measure: env ## print start-up time and idle memory of a private stack (no asser
 bench: env ## benchmarks on a private stack (~4 min): table in docs/BENCHMARKS.md and the README, figures in docs/benchmarks.json
 	@PYTHON=$(PYTHON) $(PY) -m workshop.tools.bench
 
+docs-figures: env ## rewrite the docs' measured figures (INSTRUCTOR.md's marked blocks) from docs/benchmarks.json; make bench does it too
+	@$(PY) -m workshop.tools.bench.docs_figures
+
 soak: env ## load, chaos and invariants on a private stack (SOAK=short: CI's ~4 min profile): a table, docs/soak.json
 	@$(PY) -m workshop.tools.soak --profile $(or $(SOAK),full)
 
 repeat: env ## live tests (TEST=...) RUNS times in a row (default: ingest reliability, 20); LOAD=1 keeps every core busy
 	@$(PY) -m workshop.tools.repeat --runs $(or $(RUNS),20) $(if $(filter 1,$(LOAD)),--load) $(TEST)
 
-lab-%-hint: env ## advice for your first failing stage of lab N (the stage's hint, or what your last run's failure needs)
-	@$(PY) -m workshop.labs hint $*
+lab-%-hint: env ## a hint for lab N's first failing stage, one level per call: direction, API, code (LEVEL=3)
+	@$(PY) -m workshop.labs hint $* $(if $(LEVEL),--level '$(LEVEL)')
 
 lab-%-solution: env ## the diff from your handler.py to lab N's solution
 	@$(PY) -m workshop.labs solution $*

@@ -23,6 +23,17 @@ only, so they are the same on every replay)::
             failing for good   -> batchItemFailures: redelivered later, then a duplicate or a post
     return {"batchItemFailures": [...]}  (ReportBatchItemFailures: only those come back)
 
+The loop is Powertools' Batch utility (``BatchProcessor``,
+``process_partial_response``): a message that raises, for any reason, is
+reported in ``batchItemFailures`` and its neighbours go on. It composes with
+durable steps (measured, in-process and on the stack): the SDK suspends an
+invocation by raising ``SuspendExecution``, a ``BaseException`` the processor
+does not catch, so a step's retry back-off still suspends the whole
+execution, and a replay runs the records again in the same order, their
+completed steps returning from the checkpoint log. It runs *below*
+``@durable_execution``: above it, it would see the durable invocation
+envelope (no ``Records``) and raise.
+
 A lab replaces only this module: everything it needs (models, enrichment,
 ledger, idempotency store and config, rejections, retries) is imported.
 
@@ -48,10 +59,13 @@ from aws_durable_execution_sdk_python import DurableContext, StepContext, durabl
 from aws_durable_execution_sdk_python.config import StepConfig
 from aws_durable_execution_sdk_python.exceptions import DurableOperationError
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 
 from ingest import enrichment, idempotency, ledger, rejections
-from ingest.models import Accepted, Rejected, parse_batch
+from ingest.models import Accepted, Batch, Rejected, parse_batch
 from ingest.observability import logger, metrics
 from ingest.retries import post_retry
 
@@ -68,6 +82,10 @@ _OUTCOME_METRIC = {
 }
 # The type Powertools raises for a record id posted before with other business fields.
 CONFLICT_ERROR = "IdempotencyValidationError"
+
+
+class NotPosted(Exception):
+    """A message that goes back to the queue: the Batch utility reports it in batchItemFailures."""
 
 
 @idempotent_function(
@@ -143,32 +161,55 @@ def record_metrics(outcomes: list[str]) -> None:
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=outcomes.count(outcome))
 
 
+def handle(context: DurableContext, message: Accepted | Rejected) -> str:
+    """One message of the batch: rejected (reason recorded) or ingested; its outcome."""
+    if isinstance(message, Rejected):
+        reject(context, message)
+        return REJECTED
+    return ingest(context, message)
+
+
+def ingest_batch(
+    context: DurableContext, batch: Batch, event: dict[str, Any], handle_message: Callable[[Accepted | Rejected], str]
+) -> tuple[list[str], PartialItemFailureResponse]:
+    """Each message through ``handle_message`` under the Batch utility; the outcomes and the batch response.
+
+    A message whose outcome is in ``COMES_BACK``, or whose handling raised, is
+    reported in ``batchItemFailures``. ``raise_on_entire_batch_failure=False``: a
+    batch that failed as a whole is still an execution that SUCCEEDED, with every
+    message reported and every reason on record, rather than one FAILED execution.
+    """
+    by_id = {message.message_id: message for message in batch.messages}
+    outcomes: list[str] = []
+
+    def record_handler(record: SQSRecord) -> str:
+        outcome = handle_message(by_id[record.message_id])
+        outcomes.append(outcome)
+        if outcome in COMES_BACK:
+            raise NotPosted(f"message {record.message_id}: {outcome}")
+        return outcome
+
+    # One processor per invocation: it holds the batch's results, and a module-level one
+    # would be shared by invocations that overlap in one process.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    response = process_partial_response(event=event, record_handler=record_handler, processor=processor)
+    return outcomes, response
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context
 @durable_execution
-def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: DurableContext) -> PartialItemFailureResponse:
     context.set_logger(logger)
     # Every invocation: an in-progress idempotency record expires with *this* invocation.
     idempotency.config.register_lambda_context(context.lambda_context)
 
     batch = parse_batch(event)  # not an SQS batch: raises, the execution fails, the batch comes back
 
-    outcomes: list[str] = []
-    for message in batch.messages:
-        if isinstance(message, Rejected):
-            reject(context, message)
-            outcomes.append(REJECTED)
-        else:
-            outcomes.append(ingest(context, message))
+    outcomes, response = ingest_batch(context, batch, event, lambda message: handle(context, message))
 
     # Past this point nothing suspends: this runs in exactly one invocation per execution.
     record_metrics(outcomes)
     summary = {outcome.lower(): outcomes.count(outcome) for outcome in _OUTCOME_METRIC}
     context.logger.info("Batch ingested", extra={"messages": len(batch.messages), **summary})
-    return {
-        "batchItemFailures": [
-            {"itemIdentifier": message.message_id}
-            for message, outcome in zip(batch.messages, outcomes, strict=True)
-            if outcome in COMES_BACK
-        ]
-    }
+    return response

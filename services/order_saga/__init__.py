@@ -10,6 +10,7 @@ Modules, one idea each:
 - ``payment``       the payment Lambda function (``order_saga.payment.lambda_handler``)
 - ``fulfilment``    the saga's side of the warehouse: timeout from SSM, hand-off, callback
 - ``warehouse``     the simulated warehouse Lambda function (``order_saga.warehouse.lambda_handler``)
+- ``suspension``    whether the saga is suspended on a callback, from its history (the warehouse waits for it)
 - ``retries``       retry strategies for steps and invokes
 - ``errors``        the exception classes shared by the functions
 - ``settings``      environment variables, read when used (never at import)

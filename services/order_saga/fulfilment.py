@@ -13,8 +13,10 @@ Three durable operations, in this order:
    execution it is found in the history as the CallbackStarted event named
    ``warehouse-confirmation``.
 3. step ``notify-warehouse``: asynchronously invoke the warehouse function
-   (InvocationType="Event") with the callback id, the order id and the
-   simulated behaviour.
+   (InvocationType="Event") with the callback id, the order id, the
+   simulated behaviour and the execution's ARN (where the simulated
+   warehouse sees the saga suspended before it answers, as a real one's
+   answer comes long after: see ``order_saga.suspension``).
 
 Then ``callback.result()`` suspends the execution (no compute is billed) until
 the callback succeeds, fails or times out. The callback is created *before*
@@ -65,13 +67,14 @@ def warehouse_timeout_seconds() -> int:
 
 
 @tracer.capture_method
-def hand_over(callback_id: str, order: Order) -> dict[str, Any]:
+def hand_over(callback_id: str, order: Order, execution_arn: str | None = None) -> dict[str, Any]:
     """Ask the warehouse (asynchronously) to ship the order and answer on ``callback_id``."""
     request = {
         "callback_id": callback_id,
         "order_id": order.order_id,
         "items": [item.model_dump() for item in order.items],
         "behaviour": order.simulate.warehouse,
+        "execution_arn": execution_arn,
     }
     response = clients.client("lambda").invoke(
         FunctionName=settings.warehouse_function(),
@@ -106,8 +109,10 @@ def await_warehouse(context: DurableContext, order: Order) -> dict[str, Any]:
         config=CallbackConfig(timeout=Duration.from_seconds(prepared["timeout_seconds"])),
     )
 
+    execution_arn = context.execution_context.durable_execution_arn
+
     def notify(step: StepContext) -> dict[str, Any]:
-        sent = hand_over(callback.callback_id, order)
+        sent = hand_over(callback.callback_id, order, execution_arn)
         step.logger.info(
             "Order handed to the warehouse",
             extra={"order_id": order.order_id, "callback_id": callback.callback_id, **sent},

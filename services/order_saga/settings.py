@@ -11,6 +11,8 @@ version, so reading them in replayed code returns the same value every time.
 
 from __future__ import annotations
 
+import os
+
 from _shared.settings import MissingSettingError  # noqa: F401 - raised by every setting below; callers catch it from here
 from _shared.settings import required as _required
 
@@ -38,3 +40,20 @@ def warehouse_function() -> str:
 def warehouse_timeout_param() -> str:
     """Name of the SSM parameter holding the warehouse callback timeout, in seconds."""
     return _required("WAREHOUSE_TIMEOUT_PARAM")
+
+
+def warehouse_suspension_wait_seconds() -> float:
+    """How long the simulated warehouse waits to see the saga suspended on its callback.
+
+    Optional: unset or 0 answers at once (the in-process tests and labs, whose
+    fakes have no history to read). The template sets it below the warehouse
+    function's timeout; see ``order_saga.suspension`` for why it waits.
+    """
+    raw = os.environ.get("WAREHOUSE_SUSPENSION_WAIT_SECONDS", "").strip()
+    try:
+        seconds = float(raw) if raw else 0.0
+    except ValueError:
+        raise MissingSettingError(
+            f"environment variable WAREHOUSE_SUSPENSION_WAIT_SECONDS must be a number of seconds, got {raw!r}"
+        ) from None
+    return max(seconds, 0.0)

@@ -3,7 +3,8 @@
 Handler: ``order_saga.warehouse.lambda_handler``, invoked asynchronously by
 the saga's ``notify-warehouse`` step with::
 
-    {"callback_id": "...", "order_id": "o-1", "items": [...], "behaviour": "confirm"}
+    {"callback_id": "...", "order_id": "o-1", "items": [...], "behaviour": "confirm",
+     "execution_arn": "arn:aws:lambda:...:function:order-saga:1/durable-execution/..."}
 
 What it does, by ``behaviour``:
 
@@ -14,6 +15,14 @@ What it does, by ``behaviour``:
 - ``silent``: nothing; the saga's callback times out and it compensates.
 - ``manual``: nothing but a log line with the callback id; a human answers
   (``workshop`` CLI, or ``aws lambda send-durable-execution-callback-success``).
+
+Before it answers (``confirm`` or ``reject``), it waits until the saga's
+history shows the execution suspended on the callback, at most
+WAREHOUSE_SUSPENSION_WAIT_SECONDS (unset: it answers at once): a real
+warehouse answers long after the saga suspended, this one within milliseconds,
+which would let the saga pick the answer up before it ever suspended (see
+``order_saga.suspension``). It needs the saga's ``execution_arn`` in the
+request for that; without one it answers at once.
 
 The calls go through ``boto3.client("lambda")``; AWS_ENDPOINT_URL_LAMBDA points
 them at the local function host when the stack runs on a laptop.
@@ -29,12 +38,14 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.parser import BaseModel, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ConfigDict, Field
 
 from _shared import clients
+from order_saga import settings
 from order_saga.models import Identifier
 from order_saga.observability import logger, tracer
+from order_saga.suspension import wait_until_suspended_on
 
 REJECTION_TYPE = "WarehouseRejected"
 
@@ -46,6 +57,8 @@ class WarehouseRequest(BaseModel):
     order_id: Identifier
     items: list[dict[str, Any]] = Field(default_factory=list)
     behaviour: Literal["confirm", "reject", "silent", "manual"] = "confirm"
+    # The saga's execution, where the warehouse sees it suspended on the callback.
+    execution_arn: str | None = None
 
 
 def shipment_id_for(order_id: str) -> str:
@@ -80,6 +93,24 @@ def reject(request: WarehouseRequest) -> dict[str, Any]:
     return {"order_id": request.order_id, "status": "REJECTED", "error": error}
 
 
+def await_suspension(request: WarehouseRequest, log_keys: dict[str, Any]) -> None:
+    """Hold the answer until the saga is suspended on the callback (or the wait runs out: say so)."""
+    wait_s = settings.warehouse_suspension_wait_seconds()
+    if not request.execution_arn or wait_s <= 0:
+        return
+    try:
+        missing = wait_until_suspended_on(
+            clients.client("lambda"), request.execution_arn, request.callback_id, wait_s
+        )
+    except (BotoCoreError, ClientError) as error:
+        missing = f"a readable history ({error})"
+    if missing is not None:
+        logger.warning(
+            "Answering before the saga was seen suspended on the callback",
+            extra={**log_keys, "waited_seconds": wait_s, "not_seen": missing},
+        )
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -98,6 +129,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             logger.info("Staying silent: the saga's callback will time out", extra=log_keys)
         return {"order_id": request.order_id, "status": "NO_ANSWER"}
 
+    await_suspension(request, log_keys)
     try:
         answer = confirm(request) if request.behaviour == "confirm" else reject(request)
     except ClientError as error:

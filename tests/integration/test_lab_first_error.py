@@ -54,7 +54,7 @@ def test_a_name_error_in_a_retried_step_lab_3(labs: Path, live_stack: StackConfi
     assert "attempt 1" in ran.text  # the first attempt's, not the last retry's
     assert len(ran.output.splitlines()) <= FAILING_LINES, ran.output
     hint = lab_command(["hint", "3"], labs, live_stack, deadline_s=DEADLINE_S)
-    assert "NameError" in hint.text and "Metrics(namespace=" not in hint.text, hint.output  # the run's error, not stage 1's hint
+    assert "NameError: name 'metric' is not defined" in hint.text and "handler.py line" in hint.text, hint.output  # the run's error first
 
 
 def test_an_exception_in_the_handler_body_lab_1(labs: Path, live_stack: StackConfig) -> None:

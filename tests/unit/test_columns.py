@@ -139,9 +139,7 @@ TABLES: dict[str, Callable[[], ReadableTable]] = {
         [_emf("Workshop", ["OrderPlaced"], service="order-saga")],
         [_emf("Workshop", ["PaymentRetried", "OrderCompleted"], service="order-saga", environment="workshop")],
     ]),  # fmt: skip
-    "lab 4 ledger": lambda: _lab(4).signal_table(
-        "workshop-LedgerTable-1A2B3C4D5E6F", [f"lab4-1a2b3c4d-{n:05d}" for n in (1, 2, 3)], ["1", "1", "-"], ["1", "2", "-"]
-    ),
+    "lab 4 ledger": lambda: _lab(4).signal_table([f"lab4-1a2b3c4d-{n:05d}" for n in (1, 2, 3)], ["1", "1", "-"], ["1", "2", "-"]),
     "lab 5 batch": lambda: _lab(5).signal_table([
         ["msg-1", "valid", "no", "1 (amount 12.50)", "-"],
         ["msg-2", "zero amount", "no", "-", "amount: Input should be greater than 0"],

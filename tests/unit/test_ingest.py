@@ -235,6 +235,29 @@ def test_a_failed_write_leaves_nothing_behind_and_the_redelivery_posts_it(
     assert ledger(aws) == {"t-00001": 1, "t-00002": 1}
 
 
+def test_a_record_whose_handling_raises_comes_back_alone(
+    ingest: DurableFunctionTestRunner, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Batch utility: an error the flow does not expect fails that message, not the execution.
+
+    The enrich step of t-00002 fails for good (its retries spent); nothing in
+    ``ingest`` catches that. Without the Batch utility the execution failed and
+    the whole batch came back, t-00001 and t-00003 with it.
+    """
+    real_enrich = enrichment.enrich
+
+    def broken_enrich(record: Any, message_id: str) -> dict[str, Any]:
+        if record.record_id == "t-00002":
+            raise RuntimeError("rate service down")
+        return real_enrich(record, message_id)
+
+    monkeypatch.setattr(enrichment, "enrich", broken_enrich)
+    result = run(ingest, [record(1), record(2), record(3)], ["m-1", "m-2", "m-3"])
+
+    assert failures(result) == ["m-2"]
+    assert ledger(aws) == {"t-00001": 1, "t-00003": 1}
+
+
 # ------------------------------------------------------------- building blocks
 def test_every_accepted_currency_has_a_rate() -> None:
     assert set(models.Currency.__args__) == set(enrichment.RATES_TO_EUR)  # type: ignore[attr-defined]

@@ -101,12 +101,24 @@ def test_saga_environment_names_its_collaborators() -> None:
 
 
 def test_warehouse_may_complete_only_the_saga_callbacks() -> None:
+    """And read the saga's history, where it sees the saga suspended before it answers."""
     statements = _statements(FUNCTIONS["WarehouseFunction"]["Policies"])
     actions = {action for statement in statements for action in statement["Action"]}
-    assert actions == {"lambda:SendDurableExecutionCallbackSuccess", "lambda:SendDurableExecutionCallbackFailure"}
+    assert actions == {
+        "lambda:SendDurableExecutionCallbackSuccess",
+        "lambda:SendDurableExecutionCallbackFailure",
+        "lambda:GetDurableExecutionHistory",
+    }
     saga_name = FUNCTIONS["OrderSagaFunction"]["FunctionName"]
     for statement in statements:
         assert statement["Resource"]["Fn::Sub"].endswith(f":function:{saga_name}:*")
+
+
+def test_warehouse_waits_for_the_suspension_within_its_timeout() -> None:
+    warehouse = FUNCTIONS["WarehouseFunction"]
+    wait_s = float(warehouse["Environment"]["Variables"]["WAREHOUSE_SUSPENSION_WAIT_SECONDS"])
+    timeout_s = warehouse.get("Timeout", TEMPLATE["Globals"]["Function"]["Timeout"])
+    assert 0 < wait_s < timeout_s - 5  # room left to answer after the wait
 
 
 def test_ssm_read_policy_covers_the_declared_parameter() -> None:

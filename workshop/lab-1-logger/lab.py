@@ -32,24 +32,71 @@ STAGES = [
     Stage(
         1,
         "structured JSON with the service name and the Lambda context",
-        "Give the Logger a service name (Logger(service=\"order-saga\")) and put "
-        "@logger.inject_lambda_context on the handler, above @durable_execution: there it "
-        "receives Lambda's context object, so every line carries function_name and "
-        "function_request_id.",
+        "Every line says service_undefined, and nothing on it tells which function or request "
+        "wrote it. Give the logger the service's name, and let it read Lambda's own context "
+        "object on every invocation. Mind the decorator order: only above the durable wrapper "
+        "does it receive Lambda's context; below it, it receives the SDK's.",
+        api=(
+            "`Logger(service=\"order-saga\")` names the service; the decorator "
+            "`@logger.inject_lambda_context` puts function_name, function_request_id and "
+            "cold_start on every line. It goes above `@durable_execution`, which hands the "
+            "function below it a `DurableContext` instead of Lambda's context."
+        ),
+        code="""\
+logger = Logger(service="order-saga")
+
+
+@logger.inject_lambda_context  # above: it sees Lambda's context object
+@metrics.log_metrics
+@durable_execution
+def lambda_handler(event, context):  # the rest as before
+""",
     ),
     Stage(
         2,
         "every business message once per execution, not once per invocation",
-        "The handler body runs again after every suspension. Call context.set_logger(logger) "
-        "at the top of the handler and log with context.logger.info(...) instead of "
-        "logger.info(...): the SDK drops records while it replays.",
+        "The handler body runs again from the top after every suspension, so a log call in it "
+        "writes once per invocation, not once per execution. Hand your logger to the durable "
+        "context and log through the context's logger instead: it writes through yours (JSON, "
+        "the Lambda context) and drops the records of a replay.",
+        api=(
+            "`context.set_logger(logger)` first thing in the handler, then "
+            "`context.logger.info(...)` instead of `logger.info(...)` for both business messages."
+        ),
+        code="""\
+# in lambda_handler
+context.set_logger(logger)  # first thing
+
+order = parse_order(event)
+context.logger.info(
+    "Order received",
+    extra={"order_id": order.order_id, "items": len(order.items)},
+)
+outcome = run_saga(context, order)
+context.logger.info(
+    "Order finished",
+    extra={"order_id": order.order_id, "status": str(outcome.status)},
+)
+""",
     ),
     Stage(
         3,
         "every line carries the execution ARN, the same in every invocation",
-        "Add logger.append_keys(execution_arn=context.execution_context.durable_execution_arn) "
-        "at the top of the handler (plain append_keys: thread_safe_append_keys set outside the "
-        "durable thread are lost). Then `filter execution_arn = \"...\"` finds the whole execution.",
+        "Each invocation has its own request id, so nothing on a line ties one execution's "
+        "invocations together. The execution's ARN does: it is the same in every invocation. "
+        "Add it to every line as the key execution_arn (what the Powertools page's query "
+        "filters on), at the top of the handler, so lines written outside the durable "
+        "context's logger carry it too.",
+        api=(
+            "`logger.append_keys(execution_arn=...)` with "
+            "`context.execution_context.durable_execution_arn`. Plain `append_keys`: keys added "
+            "with `thread_safe_append_keys` outside the durable thread are lost."
+        ),
+        code="""\
+# in lambda_handler, before the first log line
+arn = context.execution_context.durable_execution_arn
+logger.append_keys(execution_arn=arn)
+""",
     ),
 ]
 

@@ -30,26 +30,64 @@ STAGES = [
     Stage(
         1,
         "one ## lambda_handler per invocation, and a suspension is not a fault",
-        "Move @tracer.capture_lambda_handler ABOVE @durable_execution. Below it, it wraps the "
-        "handler body, which the SDK suspends by raising SuspendExecution through it: every "
-        "suspended invocation is recorded as a fault. Above it, it wraps the whole invocation "
-        "and sees a normal return ({\"Status\": \"PENDING\"}).",
+        "The SDK suspends an invocation by raising an exception through the handler body. The "
+        "tracing decorator sits below the durable one, on that body, so it records every "
+        "suspension as a fault. Swap the two decorators: around the whole invocation, on "
+        "Lambda's own thread, it sees a normal return.",
+        api=(
+            "`@tracer.capture_lambda_handler` goes above `@durable_execution`: there it wraps the "
+            "whole invocation and records the SDK's `{\"Status\": \"PENDING\"}` as a normal return."
+        ),
+        code="""\
+@tracer.capture_lambda_handler  # above: the whole invocation
+@durable_execution
+def lambda_handler(event, context):  # the rest as before
+""",
     ),
     Stage(
         2,
         "every invocation's ## lambda_handler annotated with the execution ARN",
-        "Not tracer.put_annotation in the handler body: it runs on the SDK's worker thread, where "
-        "X-Ray holds only Lambda's facade segment, and the execution fails with "
-        "FacadeSegmentMutationException. Put a decorator between @tracer.capture_lambda_handler and "
-        "@durable_execution that annotates from the envelope: `from order_saga import "
-        "annotate_execution` (read it in services/_shared/observability.py: a few lines).",
+        "Put the execution's ARN on every invocation's handler segment as an annotation, so one "
+        "X-Ray query finds them all. Not from the handler body: it runs on the SDK's worker "
+        "thread, where X-Ray holds only a facade segment that cannot be annotated, and the "
+        "execution fails. Annotate from outside the SDK, with a decorator between the two, "
+        "which still receives the durable envelope with the ARN in it.",
+        api=(
+            "`annotate_execution`, from `order_saga` (read it in services/_shared/observability.py: "
+            "a few lines), is that decorator: put it between `@tracer.capture_lambda_handler` and "
+            "`@durable_execution`. No `tracer.put_annotation` in the handler body."
+        ),
+        code="""\
+from order_saga import Order, annotate_execution, parse_order, run_saga
+
+
+@tracer.capture_lambda_handler
+@annotate_execution  # on Lambda's thread, inside ## lambda_handler
+@durable_execution
+def lambda_handler(event, context):  # the rest as before
+""",
     ),
     Stage(
         3,
         "the fraud screen (capture_method) traced once per execution, not once per replay",
-        "Code outside a step runs again in every invocation. Call screen_order inside a step: "
-        "context.step(lambda step: screen_order(order), name=\"screen-order\"). A completed step "
-        "is replayed from its checkpoint, so its subsegment is recorded once.",
+        "The fraud screen runs outside any step, so every replay calls it again, and the trace "
+        "records every call. Run it inside a step: a completed step is not run again (replays "
+        "get its checkpointed result), so the call and its subsegment happen once.",
+        api=(
+            "`context.step(function, name=\"screen-order\")` runs a function of one argument (a "
+            "`StepContext`, from `aws_durable_execution_sdk_python`) once per execution and "
+            "returns its result. Keep `@tracer.capture_method` on `screen_order`."
+        ),
+        code="""\
+# beside the other imports
+from aws_durable_execution_sdk_python import StepContext
+
+# in lambda_handler, instead of screening = screen_order(order)
+def screen(step: StepContext) -> dict[str, Any]:
+    return screen_order(order)
+
+screening = context.step(screen, name="screen-order")
+""",
     ),
 ]
 

@@ -31,22 +31,60 @@ STAGES = [
     Stage(
         1,
         "namespace Workshop, dimension service=order-saga",
-        'Create the Metrics object with Metrics(namespace="Workshop", service="order-saga"). '
-        "Powertools adds the service as a dimension on every metric.",
+        "The dashboards read the namespace Workshop, with the service as a dimension; the "
+        "starter writes to a namespace of its own and names no service, so its metrics would "
+        "not show there. Give the metrics object both.",
+        api=(
+            "`Metrics(namespace=\"Workshop\", service=\"order-saga\")`: Powertools adds the "
+            "`service` as a dimension on every metric."
+        ),
+        code="""\
+metrics = Metrics(namespace="Workshop", service="order-saga")
+""",
     ),
     Stage(
         2,
         "OrderPlaced counted once per execution, not once per invocation",
-        "The handler body runs again after every suspension. Add OrderPlaced where code runs "
-        "once: inside a step. run_saga(context, order, on_reserved=count_order_placed) calls "
-        "your function inside the reservation step.",
+        "The handler body runs again after every suspension, so a metric added at its top "
+        "counts one order once per invocation. Add it where code runs once: inside a step. The "
+        "saga takes a hook that it calls inside the reservation step, once the reservation is "
+        "written; give it a function that adds the metric, and remove the line at the top.",
+        api=(
+            "`run_saga(context, order, on_reserved=...)`: `on_reserved` is called inside the "
+            "reservation step. In the function you pass, "
+            "`metrics.add_metric(name=\"OrderPlaced\", unit=MetricUnit.Count, value=1)`."
+        ),
+        code="""\
+def count_order_placed() -> None:
+    \"\"\"Runs inside the reservation step: once per order.\"\"\"
+    metrics.add_metric(name="OrderPlaced", unit=MetricUnit.Count, value=1)
+
+
+# in lambda_handler: no OrderPlaced line at the top any more, and
+outcome = run_saga(context, order, on_reserved=count_order_placed)
+""",
     ),
     Stage(
         3,
         "the outcome once, when the execution finishes; none while it waits",
-        "A suspension unwinds through your finally block, so the starter records an outcome in "
-        "every suspended invocation. Add the outcome metric after run_saga(...) returns, "
-        "without try/finally: that line runs only in the last invocation.",
+        "The SDK suspends an invocation by raising an exception through your code, and a "
+        "finally block runs on the way out: every suspended invocation records an outcome. "
+        "Add the outcome after the saga returns, with no try/finally around it: the code after "
+        "the last suspension runs in exactly one invocation.",
+        api=(
+            "`metrics.add_metric(name=f\"Order{outcome.status.title()}\", unit=MetricUnit.Count, "
+            "value=1)` on the line after `run_saga(...)` returns, before the handler returns "
+            "`outcome.to_dict()`; no `try`/`finally`."
+        ),
+        code="""\
+# in lambda_handler: no try/finally, no status = "Pending"
+outcome = run_saga(context, order, on_reserved=count_order_placed)
+# after the last suspension: runs once, when the execution finishes
+metrics.add_metric(
+    name=f"Order{outcome.status.title()}", unit=MetricUnit.Count, value=1
+)
+return outcome.to_dict()
+""",
     ),
 ]
 

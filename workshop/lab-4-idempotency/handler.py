@@ -5,13 +5,13 @@ execution; each valid record is enriched (step "enrich:<record_id>") and
 posted to the ledger (step "post:<record_id>"); `ingest(...)` from the service
 runs those two steps and calls `post_entry(entry=...)` inside the post step.
 
-This handler is written the way a plain Lambda function often starts:
-- the ledger write is a plain write: the same record delivered twice is
-  posted twice (the ledger item's `writes` becomes 2);
-- a bad record fails the whole batch, so that SQS delivers it again.
+This handler protects itself the way the Powertools page's durable-functions
+example does ("Use Idempotency for ESM triggers"): `@idempotent` on the
+handler, above `@durable_execution`. Run `make lab-4`: the same batch is
+delivered twice and every record is posted twice (the ledger item's `writes`
+becomes 2). And a bad record fails the whole batch.
 
-Run `make lab-4` to see what that does, then follow
-workshop/lab-4-idempotency/README.md stage by stage.
+Then follow workshop/lab-4-idempotency/README.md part by part.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
-from ingest import COMES_BACK, Rejected, ingest, ledger, logger, metrics, parse_batch, record_metrics
+from aws_lambda_powertools.utilities.idempotency import idempotent
+from ingest import COMES_BACK, Rejected, idempotency, ingest, ledger, logger, metrics, parse_batch, record_metrics
+
+# The page's example: a DynamoDB persistence layer on the idempotency table.
+page_store = idempotency.LedgerIdempotencyStore()
 
 
 class RecordRejected(Exception):
@@ -32,9 +36,10 @@ def post_entry(entry: dict[str, Any]) -> dict[str, Any]:
     return ledger.post(entry)
 
 
-# TODO (Part 2): replay-safe, and where the decorator goes.
+# TODO (Part 2): where idempotency goes in a durable function.
 @metrics.log_metrics
 @logger.inject_lambda_context
+@idempotent(persistence_store=page_store)  # the Powertools page's order: above @durable_execution
 @durable_execution
 def lambda_handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
     context.set_logger(logger)

@@ -41,25 +41,113 @@ STAGES = [
     Stage(
         1,
         "every body validated by a model before any step runs",
-        "Validate each body with the service's model before the loop that runs the steps: "
-        "LedgerRecord.model_validate_json(body) (from ingest) raises pydantic's "
-        "ValidationError for a bad body. Build the list of validated records first, then run "
-        "service.ingest for each: a bad message then stops the batch before anything is written.",
+        "The starter trusts each body: it builds the record without validating it, right before "
+        "that record's steps, so a bad body fails the batch half-way, after records (a bad one "
+        "among them) were written. Validate every body with the service's record model first, "
+        "all of them, before the loop that runs the steps.",
+        api=(
+            "`LedgerRecord.model_validate_json(body)` (from `ingest`) parses and validates in one "
+            "go and raises pydantic's `ValidationError`. Build the list of "
+            "`Accepted(message_id, record, receive_count)` first, then run `service.ingest` for "
+            "each. `to_record` and its `model_construct` can go."
+        ),
+        code="""\
+# in lambda_handler, instead of the starter's loop
+accepted = [
+    Accepted(
+        message["messageId"],
+        LedgerRecord.model_validate_json(message["body"]),
+        int(message["attributes"]["ApproximateReceiveCount"]),
+    )
+    for message in event["Records"]
+]
+outcomes: list[str] = []
+for message in accepted:
+    outcomes.append(service.ingest(context, message))
+""",
     ),
     Stage(
         2,
         "the SQS envelope of the whole batch parsed with Powertools Parser (SqsModel)",
-        "Parse the event itself instead of indexing it: batch = parse(event=event, model=SqsModel) "
-        "(aws_lambda_powertools.utilities.parser, ...parser.models). Then read message.messageId, "
-        "message.body and message.attributes.ApproximateReceiveCount from the typed records.",
+        "The handler still indexes the event as if it could only be an SQS batch: anything else "
+        "fails with a bare KeyError. Parse the whole event first with the Parser utility's "
+        "built-in model of an SQS batch, and read each message's id, body and receive count "
+        "from its typed records. Call it in the handler: a decorator above the durable one "
+        "would see the durable envelope, never the batch.",
+        api=(
+            "`parse(event=event, model=SqsModel)`, from `aws_lambda_powertools.utilities.parser` "
+            "(`SqsModel` from its `models`); then `message.messageId`, `message.body` and "
+            "`message.attributes.ApproximateReceiveCount` of each of `batch.Records`. Not "
+            "`@event_parser` above `@durable_execution`."
+        ),
+        code="""\
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import SqsModel
+
+# in lambda_handler
+batch = parse(event=event, model=SqsModel)
+accepted = [
+    Accepted(
+        message.messageId,
+        LedgerRecord.model_validate_json(message.body),
+        int(message.attributes.ApproximateReceiveCount),
+    )
+    for message in batch.Records  # SqsRecordModel: typed and validated
+]
+""",
     ),
     Stage(
         3,
         "malformed messages reported as batch item failures, reason on record; good ones posted once",
-        "Validate each body on its own (try/except ValidationError per message, not SqsEnvelope: it "
-        "raises for the whole batch). For a bad one build Rejected(message_id, describe(error), "
-        "receive_count), call service.reject(context, rejected) (log line + rejections table) and "
-        "return its messageId in batchItemFailures; post the good ones with service.ingest.",
+        "One bad body still fails the whole batch: SQS delivers all of it again and moves the "
+        "good records to the DLQ too. Validate each body on its own: a bad one gets its reason "
+        "recorded and is handed back alone, as a partial batch failure, while the good ones are "
+        "posted. (Parser's SQS envelope cannot do that: it raises for the whole batch on the "
+        "first bad body.)",
+        api=(
+            "Per message, `try` / `except ValidationError`: a bad body becomes "
+            "`Rejected(message_id, describe(error), receive_count)` (both from `ingest`); "
+            "`service.reject(context, rejected)` logs it and records the reason; return the ids "
+            "whose outcome is in `service.COMES_BACK` as "
+            "`{\"batchItemFailures\": [{\"itemIdentifier\": id}]}`. Good ones: `service.ingest`."
+        ),
+        code="""\
+from aws_lambda_powertools.utilities.parser.models import (
+    SqsModel,
+    SqsRecordModel,
+)
+from pydantic import ValidationError
+
+from ingest import Rejected, describe  # beside Accepted, LedgerRecord, ...
+
+
+def validate(message: SqsRecordModel) -> Accepted | Rejected:
+    receive_count = int(message.attributes.ApproximateReceiveCount)
+    try:
+        record = LedgerRecord.model_validate_json(message.body)
+    except ValidationError as error:
+        return Rejected(message.messageId, describe(error), receive_count)
+    return Accepted(message.messageId, record, receive_count)
+
+
+# in lambda_handler
+batch = parse(event=event, model=SqsModel)
+messages = [validate(message) for message in batch.Records]
+outcomes: list[str] = []
+for message in messages:
+    if isinstance(message, Rejected):
+        service.reject(context, message)  # log line + rejections table
+        outcomes.append(service.REJECTED)
+    else:
+        outcomes.append(service.ingest(context, message))
+service.record_metrics(outcomes)  # as before, and the log line
+failures = [
+    {"itemIdentifier": message.message_id}
+    for message, outcome in zip(messages, outcomes)
+    if outcome in service.COMES_BACK
+]
+return {"batchItemFailures": failures}
+""",
     ),
 ]
 

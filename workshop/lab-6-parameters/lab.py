@@ -40,26 +40,111 @@ STAGES = [
     Stage(
         1,
         "Powertools Parameters with caching, not a raw call in every invocation",
-        "The handler body runs again after every suspension, and read_policy() calls SSM and "
-        "Secrets Manager each time. Read through approval_wait.policy instead: policy.threshold(), "
-        "policy.wait_policy().to_dict() and policy.notification_token() use Powertools' SSMProvider "
-        "and SecretsProvider with max_age=300, so a warm environment reuses what it read.",
+        "The handler body runs again after every suspension, and each time it calls SSM and "
+        "Secrets Manager again, raw, for values that rarely change. Read them through the "
+        "service's policy readers instead: they keep what they read in the warm execution "
+        "environment for five minutes, so the next invocation reuses it.",
+        api=(
+            "`policy.threshold()`, `policy.wait_policy().to_dict()` and "
+            "`policy.notification_token()` (`from approval_wait import policy`) read through "
+            "Powertools' `SSMProvider` and `SecretsProvider` with `max_age=300`: they replace the "
+            "three raw calls in `read_policy()`."
+        ),
+        code="""\
+from approval_wait import policy
+
+
+def read_policy() -> dict[str, Any]:  # its decorator as before
+    return {
+        "threshold": str(policy.threshold()),
+        "waits": policy.wait_policy().to_dict(),
+        "token": policy.notification_token(),
+    }
+""",
     ),
     Stage(
         2,
         "the threshold read inside steps: fixed for the branch, fresh in decide after the wait",
-        "Read the threshold and the durations in a step (\"load-policy\"): its checkpointed result "
-        "is what every replay sees, so the first `if amount <= threshold` never flips. In the "
-        "\"decide\" step read it again with policy.threshold(fresh=True) (force_fetch): after days "
-        "of waiting the current value applies, not the cached one.",
+        "Two needs, two reads, both inside steps. The branch (approved at once, or ask) needs a "
+        "value that is the same in every invocation: read the threshold and the durations in a "
+        "step of their own, whose checkpointed result every replay gets back. The decision "
+        "after the wait needs the value as it is now: read it again inside the decide step, "
+        "past the cache, instead of the threshold the decide step is given.",
+        api=(
+            "A step `context.step(run, name=LOAD_POLICY_STEP, config=STEP_CONFIG)` (\"load-policy\") "
+            "returning `{\"threshold\": ..., \"waits\": ...}`; the branch uses its result. In "
+            "`decide`'s step, `policy.threshold(fresh=True)` (Powertools' `force_fetch`); `decide` "
+            "loses its `threshold` parameter."
+        ),
+        code="""\
+def load_policy(context: DurableContext) -> dict[str, Any]:
+    \"\"\"Step "load-policy": read once, checkpointed for every replay.\"\"\"
+
+    def run(step: StepContext) -> dict[str, Any]:
+        return {
+            "threshold": str(policy.threshold()),
+            "waits": policy.wait_policy().to_dict(),
+        }
+
+    return context.step(run, name=LOAD_POLICY_STEP, config=STEP_CONFIG)
+
+
+def decide(
+    context: DurableContext, expense: Expense,
+    answer: dict[str, Any], escalated: bool,
+) -> ApprovalOutcome:  # no threshold parameter
+    def run(step: StepContext) -> dict[str, Any]:
+        threshold = policy.threshold(fresh=True)  # now, after the wait
+        ...  # the rest as before
+
+
+# in lambda_handler
+config = read_policy()  # still needed for the token: part 3
+loaded = load_policy(context)  # the same value on every replay
+threshold = Decimal(loaded["threshold"])
+...
+outcome = decide(context, expense, answer, escalated)
+""",
     ),
     Stage(
         3,
         "the secret's value in no log, trace, metric, step result or history event",
-        "A step's result is checkpointed in the execution history, and @tracer.capture_method "
-        "records what a method returns. Keep the token out of both: call notification.sign(request) "
-        "inside the notify step (it reads the token and returns only the signature), return no "
-        "policy with a token in it, and trace nothing that returns the token.",
+        "A step's result is checkpointed in the execution history, and a traced method's return "
+        "value is recorded in its trace: the starter's notify step returns the policy, token "
+        "included, and the traced policy reader returns it too. Keep the token inside the one "
+        "function that uses it: sign the request inside the step with the helper that reads "
+        "the token itself, return only the signature, and let nothing else carry the token.",
+        api=(
+            "`notification.sign(request)` reads the token (cached) and returns only the HMAC "
+            "signature: call it without `token=` in `announce`, and return no `policy` from the "
+            "step. Delete `read_policy()` and its `@tracer.capture_method`; `ask` takes "
+            "`waits: dict[str, int]`, called with `loaded[\"waits\"]`."
+        ),
+        code="""\
+# in announce (the notify step)
+signature = notification.sign(request)  # the token is read in here
+...
+return {
+    "stage": stage,
+    "callback_id": callback.callback_id,
+    "signature": signature,
+}  # no policy, so no token
+
+
+# read_policy() and its @tracer.capture_method: deleted
+def ask(
+    context: DurableContext, expense: Expense, stage: str,
+    waits: dict[str, int],
+) -> dict[str, Any]:
+    first = stage == APPROVER
+    ...  # the rest as before, without waits = config["waits"]
+
+
+# in lambda_handler: no config = read_policy()
+answer = ask(context, expense, APPROVER, loaded["waits"])
+...
+answer = ask(context, expense, ESCALATION, loaded["waits"])
+""",
     ),
 ]
 

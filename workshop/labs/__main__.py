@@ -1,7 +1,9 @@
 """`make lab-N`, `make lab-N-hint`, `make lab-N-solution`, `make lab-N-reset`, `make progress`, `make next`, `make watch`.
 
     python -m workshop.labs run N        goal, a live run, the lab's signal, the stage checks
-    python -m workshop.labs hint N       advice for your first failing stage (as your last run failed it)
+    python -m workshop.labs hint N       your first failing stage's hint, one level per call: the
+                                         direction, the API, the code (--level 3: the code at once);
+                                         what your last run's failure needs first, if it was not the hint
     python -m workshop.labs solution N   the diff from your handler.py to the solution
     python -m workshop.labs reset N      restore the starter (your file is kept as a backup)
     python -m workshop.labs progress     every lab and stage: the best result and the last run
@@ -53,13 +55,18 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.lab is None:
         parser.error(f"{args.command} needs a lab number, e.g. `python -m workshop.labs {args.command} 1`")
     lab = find_lab(args.lab)
-    return {"run": cmd_run, "hint": cmd_hint, "solution": cmd_solution, "reset": cmd_reset}[args.command](lab)
+    if args.command == "hint":
+        from workshop.labs.hints import parse_level
+
+        return cmd_hint(lab, parse_level(args.level) if args.level else None)
+    return {"run": cmd_run, "solution": cmd_solution, "reset": cmd_reset}[args.command](lab)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop.labs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "hint", "solution", "reset", "progress", "next", "watch", "verify"])
     parser.add_argument("lab", nargs="?", type=int, help="the lab number")
+    parser.add_argument("--level", help="hint only: 1 the direction, 2 the API, 3 the code (make lab-N-hint LEVEL=3)")
     args = parser.parse_args(argv)
     try:
         return _dispatch(parser, args)

@@ -243,24 +243,30 @@ def _advice(lab: Lab, checks: CheckRun) -> Advice | None:
     return advice_for(lab, stage, failing)
 
 
-def cmd_hint(lab: Lab) -> int:
-    """The advice the last run showed (it follows how the stage failed), else the first unpassed stage's hint."""
+def cmd_hint(lab: Lab, level: int | None = None) -> int:
+    """The first unpassed stage's hint, one level more per call (hints.py); `level` (LEVEL=1..3) picks one.
+
+    When the last run kept advice other than the hint (an error, a pitfall: it
+    follows how the stage failed), that advice comes first, then the level.
+    """
+    from workshop.labs.hints import show_hint
+
     say_if_edited(lab)
-    mine = saved.lab_progress(lab.number)
+    config = StackConfig()
+    mine = saved.lab_progress(lab.number, config)
     stage = mine.first_unpassed if mine else None
     if mine is None or mine.last_run is None:
         first = lab.stages[0]
-        show_advice(Advice("hint", first.hint, "hint"), f"Lab {lab.number}, stage {first.number}: {escape(first.title)} (no run recorded yet: `make lab-{lab.number}` runs the checks)")
+        show_hint(lab, first, level, config, f"(no run recorded yet: `make lab-{lab.number}` runs the checks)")
         return 0
     if stage is None:
         console.print(f"All stages of lab {lab.number} have passed. (Run `make lab-{lab.number}` to check again.)")
         return 0
     last_failed = any(s.last is False for s in mine.stages) or (mine.last_advice or {}).get("kind") == "error"  # a run that raised
-    if last_failed and mine.last_advice and mine.last_advice.get("stage") == stage.number:
-        show_advice(mine.last_advice, f"Lab {lab.number}, stage {stage.number} — {escape(mine.last_advice.get('title', 'hint'))}")
-        return 0
-    hint = next(s.hint for s in lab.stages if s.number == stage.number)
-    show_advice(Advice("hint", hint, "hint"), f"Lab {lab.number}, stage {stage.number}: {escape(stage.title)}")
+    advice = mine.last_advice
+    if last_failed and advice and advice.get("stage") == stage.number and advice.get("kind", "hint") != "hint":
+        show_advice(advice, f"Lab {lab.number}, stage {stage.number} — {escape(advice.get('title', 'hint'))}")
+    show_hint(lab, next(s for s in lab.stages if s.number == stage.number), level, config)
     return 0
 
 

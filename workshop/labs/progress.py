@@ -9,6 +9,10 @@ Per lab it keeps the last run (when, and each stage's result) and the best
 result per stage (passed in any run so far), so a learner who finished lab 1
 and then experiments still sees lab 1 done, with the last run beside it.
 A file from before `best` existed reads as if its last run were the best.
+Beside the labs, `hint_levels` keeps how far `make lab-N-hint` has gone for
+each lab and stage (1 direction, 2 the API, 3 the code), so the next call
+gives one level more; it sits outside the labs' entries because a hint asked
+before any run must not read as a run.
 `WORKSHOP_LAB_PROGRESS_FILE` puts the file elsewhere (the workshop's own
 tests give each test a file of its own beside the one stack they share).
 """
@@ -120,6 +124,30 @@ def record_run(config: Any, lab_number: int, stages: dict[int, bool | None], adv
     }
     if advice:
         data[str(lab_number)]["advice"] = advice
+    _save(config, data)
+
+
+HINT_LEVELS = "hint_levels"
+
+
+def hint_level(config: Any, lab_number: int, stage_number: int) -> int:
+    """The hint level `make lab-N-hint` last gave for this stage (0: none yet, so the next is 1)."""
+    try:
+        return int(((_load(config).get(HINT_LEVELS) or {}).get(str(lab_number)) or {}).get(str(stage_number), 0))
+    except (TypeError, ValueError, AttributeError):
+        return 0  # a hand-edited file: start again at the direction
+
+
+def record_hint_level(config: Any, lab_number: int, stage_number: int, level: int) -> None:
+    """The level just shown for this stage: the next `make lab-N-hint` gives the one after it."""
+    data = _load(config)
+    levels = data.get(HINT_LEVELS) if isinstance(data.get(HINT_LEVELS), dict) else {}
+    lab = levels.get(str(lab_number)) if isinstance(levels.get(str(lab_number)), dict) else {}
+    data[HINT_LEVELS] = {**levels, str(lab_number): {**lab, str(stage_number): level}}
+    _save(config, data)
+
+
+def _save(config: Any, data: dict[str, Any]) -> None:
     path = progress_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}")

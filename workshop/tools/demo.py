@@ -5,7 +5,10 @@
 3. Places an order the warehouse rejects: the payment is refunded, then the
    stock released, in that order.
 4. Prints both executions' timelines, where each invocation shows what ran for
-   real, what was replayed from the checkpoint log, and the lines it logged.
+   real, what was replayed from the checkpoint log, and the lines it logged,
+   and says so if an execution's invocations are not the ones the README
+   explains (workshop.tools.saga_shape): the simulated warehouse answers only
+   once the saga is suspended on its callback, so they should always be.
 5. Ends with the Durable Explorer's URL, where the same executions are a replay grid.
 """
 
@@ -19,19 +22,21 @@ import uuid
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from workshop import stack
 from workshop.config import StackConfig, boto3_client
 from workshop.explorer import browser_url
-from workshop.inspect import TERMINAL
+from workshop.inspect import TERMINAL, Services
 from workshop.paste import pasteable
 from workshop.render.console import show_timeline
+from workshop.tools import saga_shape
 
 WAIT_LIMIT_S = 120.0
 
 SCENARIOS = (
-    ("happy path: the warehouse confirms", {"warehouse": "confirm"}),
-    ("compensating path: the warehouse rejects", {"warehouse": "reject"}),
+    ("happy path: the warehouse confirms", {"warehouse": "confirm"}, saga_shape.HAPPY),
+    ("compensating path: the warehouse rejects", {"warehouse": "reject"}, saga_shape.COMPENSATING),
 )
 
 
@@ -64,6 +69,18 @@ def wait_until_done(lam: Any, arn: str, console: Console, label: str) -> dict[st
             time.sleep(0.2)
 
 
+def say_if_not_the_story(console: Console, services: Services, arn: str, story: tuple[saga_shape.Step, ...]) -> None:
+    """A note when the invocations differ from the README's (they should not: see saga_shape)."""
+    try:
+        different = saga_shape.differences(saga_shape.read_shape(services, arn), story)
+    except saga_shape.ShapeUnreadable as exc:
+        different = [str(exc)]
+    if different:
+        console.print("[yellow]note:[/] not the invocations the README explains:")
+        for line in different:
+            console.print(f"  {escape(line)}", highlight=False)
+
+
 def main() -> int:
     console = Console()
     config = StackConfig()
@@ -76,13 +93,14 @@ def main() -> int:
     lam = boto3_client("lambda", config)
 
     results = []
-    for number, (label, simulate) in enumerate(SCENARIOS, start=2):
+    for number, (label, simulate, story) in enumerate(SCENARIOS, start=2):
         console.rule(f"[bold]{number}. order saga, {label}")
         arn = place_order(lam, simulate)
         console.print(f"started [cyan]{arn}[/]")
         detail = wait_until_done(lam, arn, console, label)
         results.append((label, arn, detail))
         show_timeline(arn)
+        say_if_not_the_story(console, Services(config=config), arn, story)
 
     console.rule("[bold]summary")
     ok = True

@@ -6,23 +6,30 @@ import pytest
 from workshop.labs.harness.ingest import IngestQueue, IngestRun, ingest_queue, record, record_id
 
 
+ENVELOPE = "the durable invocation envelope (DurableExecutionArn, CheckpointToken, InitialExecutionState)"
+
+
 def _handler_level_note(queue: IngestQueue) -> str:
     keys = [item["id"]["S"] for item in queue.idempotency_puts()]
-    if any(".lambda_handler#" in key for key in keys):
+    per_record = [key for key in keys if ".lambda_handler#" not in key]
+    if any(".lambda_handler#" in key for key in keys) and not per_record:
         return (
-            " — your idempotency record is keyed on lambda_handler's event: a whole batch (or, above "
-            "@durable_execution, the durable invocation envelope), which is never the same when a record "
-            "comes again in another delivery. Key it on record_id, around the ledger write."
+            f" — the only idempotency records are keyed on lambda_handler's event: above @durable_execution (the "
+            f"Powertools page's order) that is {ENVELOPE}, new on every delivery, so no delivery was a duplicate. "
+            f"Key on the business id, record_id, where the ledger is written."
         )
     if any("No idempotency key value found" in w for w in queue.warnings()):
         return (
             " — Powertools found no idempotency key in the event it was given and skipped idempotency: above "
-            "@durable_execution (the Powertools page's order) that event is the durable invocation envelope "
-            "(DurableExecutionArn, CheckpointToken, ...), not the SQS batch. Key on record_id, around the ledger write."
+            f"@durable_execution (the Powertools page's order) that event is {ENVELOPE}, not the SQS batch. "
+            "Key on record_id, where the ledger is written."
         )
     if not keys:
         return " — nothing was written to the idempotency table: the ledger write is not idempotent yet."
-    return ""
+    return (
+        " — an idempotency record was written, but a duplicate did not find it: its key is not the "
+        "record's business id (record_id), the same in every delivery, message and batch."
+    )
 
 
 def _expect_once(queue: IngestQueue, what: str, deliveries: list[IngestRun]) -> None:

@@ -3,8 +3,10 @@
 Prints a table and writes it, with the machine it ran on, to docs/BENCHMARKS.md
 (under version control) and between the bench markers of README.md, and the
 figures alone to docs/benchmarks.json (a fixed shape, so a script can compare
-two runs). Everything runs on a private stack (free ports on 127.0.0.1, a
-temporary state folder), so a learner's own stack and files are left alone.
+two runs); then docs_figures renders the measured figures other docs quote
+(docs/INSTRUCTOR.md) from that json into their marked blocks. Everything runs
+on a private stack (free ports on 127.0.0.1, a temporary state folder), so a
+learner's own stack and files are left alone.
 Not part of `make test`; about 6-8 minutes, the ingest runs, the labs, a
 minute of waiting and the fresh clone's `make demo` the longest parts.
 
