@@ -106,3 +106,13 @@ def test_an_execution_that_waits_forever_keeps_the_deadline_naming_what_it_waits
     assert ran.code == 1, ran.output[-3000:]
     assert "the live run did not finish" in ran.text and "waiting on wait `an-hour` (3600 s)" in ran.text, ran.output[-3000:]
     assert "your code raised" not in ran.text
+
+
+def test_a_lab_whose_run_fails_by_design_still_checks_it_lab_5(labs: Path, live_stack: StackConfig) -> None:
+    """Lab 5's batch holds malformed bodies: until stage 3 the run fails on one, by design (FAILING_RUN_IS_CHECKED).
+    The error is still the verdict, and the stages are checked (✗ for their own reasons), not skipped."""
+    ran = lab_command(["run", "5"], labs, live_stack, deadline_s=DEADLINE_S, env={"LAB_TARGET": "starter"})
+    assert_clean(ran)
+    assert ran.code == 1, ran.output[-3000:]
+    assert "your code raised an error" in ran.text and "✗ stage 1" in ran.output, ran.output[-3000:]
+    assert ran.output.count("Traceback") <= 1 and not any(text in ran.output for text in DEADLINE_TEXTS), ran.output[-3000:]

@@ -150,10 +150,15 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
                 with console.status("the execution is running…"):
                     run = read_live(config, function.name, arn, function.deadline_s, handler=lab.handler_path(target))
             except RunFailed as failed:
-                if pending is not None:
-                    pending.stop()  # they would read a run that raised: "not checked", not failed
-                    pending = None
-                code = _report_first_error(lab, target, failed, before, config)
+                marks: dict[int, bool | None] = {s.number: None for s in lab.stages}
+                if failed.ended and getattr(lab.module, "FAILING_RUN_IS_CHECKED", False):
+                    # it ended on its own, and a run that fails on the payload's bad record is part of this lab's story
+                    with phases.phase("checks"), console.status("running the stage checks…"):
+                        marks = _marks_after_an_error(lab, (pending or start_checks(lab, target, config)).result())
+                elif pending is not None:
+                    pending.stop()  # they would wait out what was stopped: "not checked", not failed
+                pending = None
+                code = _report_first_error(lab, target, failed, before, config, marks)
                 phases.write()
                 return code
             except StuckError as exc:
@@ -209,15 +214,30 @@ def _show_replay(lab: Lab, arn: str, config: StackConfig) -> None:
     show_replay(console, timeline, browser_url(config), arn, command)
 
 
-def _report_first_error(lab: Lab, target: str, failed: RunFailed, before: LabProgress | None, config: StackConfig) -> int:
-    """The run raised: the error is the verdict; every stage "not checked" (progress keeps their marks); its advice kept for the hint."""
+def _marks_after_an_error(lab: Lab, checks: CheckRun) -> dict[int, bool | None]:
+    """Each stage after a run that raised and ended: ✓ when it passed, "not checked" (None) when it failed only
+    because the run it read failed (kind "execution"), ✗ when it failed for its own reason (lab 5's stage 1 passes
+    while its run still fails on a bad body, by design, until stage 3)."""
+    marks: dict[int, bool | None] = {}
+    for stage in lab.stages:
+        result = checks.stages.get(stage.number)
+        if result is None or result.passed:
+            marks[stage.number] = None if result is None else True
+        else:
+            marks[stage.number] = None if all(p.kind in ("execution", "setup") for p in result.problems) else False
+    return marks
+
+
+def _report_first_error(lab: Lab, target: str, failed: RunFailed, before: LabProgress | None, config: StackConfig,
+                        marks: dict[int, bool | None]) -> int:  # fmt: skip
+    """The run raised: the error is the verdict; stages not checked keep their marks in progress; its advice kept for the hint."""
     handler = lab.handler_path(target)
     first = failed.first
-    unpassed = (before.first_unpassed if before else None) or lab.stages[0]
+    unpassed = next((s for s in lab.stages if marks.get(s.number) is False), None) or (before.first_unpassed if before else None) or lab.stages[0]
     stage = next(s for s in lab.stages if s.number == unpassed.number)
     title = stage.title
     advice = error_advice(lab, first, handler, stage)
-    blocks = f"stage {stage.number} ({title}): no stage is checked until the run gets past it"
+    blocks = f"stage {stage.number} ({title})" + ("" if failed.ended else ": no stage is checked until the run gets past it")
     culprit = culprit_line(first, handler)
     line = "" if culprit else f"{handler.name} line {first.line.line}. " if first.line else ""  # the culprit: in "where" already
     look_at = line + error_guidance(lab, first, handler, stage)
@@ -227,11 +247,11 @@ def _report_first_error(lab: Lab, target: str, failed: RunFailed, before: LabPro
         show_timeline(failed.arn)
     console.rule("the verdict")
     console.print(error_panel(first, shown(handler), blocks, look_at, culprit))
-    show_stage_lines(console, [(s.number, s.title, None) for s in lab.stages], f"Lab {lab.number} stages")
+    show_stage_lines(console, [(s.number, s.title, marks.get(s.number)) for s in lab.stages], f"Lab {lab.number} stages")
     _show_replay(lab, failed.arn, config)
     if target == "learner":
         kept = {"stage": stage.number, **describe_advice(advice)}
-        saved.record_run(config, lab.number, {s.number: None for s in lab.stages}, kept)
+        saved.record_run(config, lab.number, marks, kept)
     return 1
 
 

@@ -85,9 +85,10 @@ def start_live(config: Any, function: str, payload: dict[str, Any]) -> str:
 class RunFailed(Exception):
     """The learner's code raised in a live run (make lab-N stops there): the first error, the execution stopped."""
 
-    def __init__(self, first: FirstError, arn: str) -> None:
+    def __init__(self, first: FirstError, arn: str, ended: bool) -> None:
         super().__init__(first.headline)
-        self.first, self.arn = first, arn
+        # ended: the execution ended (FAILED) on its own; else make lab-N stopped it (a retry was due, or it would wait)
+        self.first, self.arn, self.ended = first, arn, ended
 
 
 def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0, handler: Path | None = None,
@@ -124,7 +125,7 @@ def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0, h
             if timed_out:
                 raise StuckError(_stuck(lam, arn, function, config, timed_out, terminal))
             if handler is not None and recorded_errors(fetch_history(services, arn), entries, expected):
-                raise RunFailed(_first_error(lam, services, arn, terminal, handler, expected), arn)
+                raise RunFailed(_first_error(lam, services, arn, terminal, handler, expected), arn, terminal)
         if terminal:
             break
         if now > deadline:
