@@ -174,3 +174,16 @@ def test_the_durable_context_handed_to_powertools_points_at_the_learners_line(tm
     assert culprit_line(first, handler) == "handler.py line 2: idempotency.config.register_lambda_context(context)"
     advice = error_advice(find_lab(4), first, handler)
     assert advice.kind == "error" and "context.lambda_context" in advice.text and "line 2" in advice.text, advice.text
+
+
+def test_after_a_run_that_raised_a_stage_failing_only_with_it_is_not_checked() -> None:
+    """Lab 5: stage 1 passes, stage 2 failed only because the run it read failed, stage 3 failed its own check."""
+    from workshop.labs.checks import CheckRun, Problem, StageResult
+    from workshop.labs.commands import _marks_after_an_error
+    from workshop.labs.model import find_lab
+
+    second, third = StageResult(2, True), StageResult(3, True)
+    second.add(Problem("the run failed", kind="execution"))
+    third.add(Problem("expected a batchItemFailures entry"))
+    checks = CheckRun("learner", {1: StageResult(1, True), 2: second, 3: third}, 1.0, "")
+    assert _marks_after_an_error(find_lab(5), checks) == {1: True, 2: None, 3: False}
