@@ -132,7 +132,8 @@ lab-%-reset: env ## restore lab N's starter (your file is kept as handler.py.bak
 lab-%-watch: env ## run lab N again each time you save its handler.py (Ctrl-C stops)
 	@$(PY) -m workshop.labs watch $*
 
-# LAB_TARGET=solution (or starter) runs that folder's handler instead of yours, as the lab READMEs say
+# LAB_TARGET=solution (or starter) runs that folder's handler instead of yours, as the lab READMEs say;
+# VERBOSE=1 adds the execution's whole timeline and the lab's full signal to the verdict
 lab-%: env ## run lab N (@LABS@): its goal, a live run, what to look at, every stage's check
 	@$(PY) -m workshop.labs run $*
 

@@ -31,7 +31,6 @@ from workshop.labs.checks import CheckRun, StageResult
 from workshop.labs.commands import progress_table
 from workshop.labs.model import all_labs
 from workshop.labs.progress import LabProgress, StageProgress
-from workshop.labs.show import stages_table
 from workshop.render.tables import ReadableTable, fixed_widths, readable, table_of
 
 WIDTH = 80
@@ -156,7 +155,6 @@ TABLES: dict[str, Callable[[], ReadableTable]] = {
         },
         "s3cr3t",
     ),
-    **{f"lab {lab.number} stages": (lambda lab=lab: stages_table(lab, _checks(lab))) for lab in all_labs()},
     "progress": lambda: progress_table(_progress()),
     "workshop metrics": lambda: metrics_table(_metrics()),
     "workshop approvals": lambda: requests_table(

@@ -21,6 +21,9 @@ ENV_OVERRIDES: dict[str, str | None] = {}
 # A batch as Lambda's SQS poller sends it: three good records and a malformed one. The record
 # ids are new every time the lab is loaded, so each `make lab-4` starts from an empty ledger entry.
 RUN_ID = f"lab4-{uuid.uuid4().hex[:8]}"
+# The payload holds a malformed record and the starter fails the batch on its malformed record: a run that fails on it
+# is part of the story, so make lab-N still checks it (labs/commands.py).
+FAILING_RUN_IS_CHECKED = True
 PAYLOAD: dict[str, Any] = sqs_event(
     [json.dumps(valid_record(RUN_ID, n)) for n in (1, 2, 3)] + ['{"record_id": "' + RUN_ID + '-bad", "amount": "oops"}']
 )

@@ -11,9 +11,12 @@ other failure; a pitfall explains the execution failing; and so on.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from workshop.labs.checks import StageResult
+from workshop.labs.first_error import FirstError
 from workshop.labs.model import Lab, Stage
 
 
@@ -21,7 +24,7 @@ from workshop.labs.model import Lab, Stage
 class Advice:
     title: str
     text: str
-    kind: str  # hint, import, pitfall, stuck, setup, execution
+    kind: str  # hint, import, pitfall, stuck, setup, execution, error (the run raised: error_advice)
 
 
 def advice_for(lab: Lab, stage: Stage, result: StageResult) -> Advice:
@@ -66,3 +69,88 @@ def advice_for(lab: Lab, stage: Stage, result: StageResult) -> Advice:
 def describe_advice(advice: Advice) -> dict[str, str]:
     """What the progress file keeps of it, so `make lab-N-hint` shows the same advice later."""
     return {"title": advice.title, "text": advice.text, "kind": advice.kind}
+
+
+# ------------------------------------------------------------- a run that raised
+# Attributes of Lambda's context object: asked of a DurableContext, the learner passed the wrong context.
+_LAMBDA_CONTEXT_ATTRIBUTES = ("get_remaining_time_in_millis", "aws_request_id", "function_name", "invoked_function_arn",
+                              "memory_limit_in_mb", "log_group_name", "log_stream_name", "function_version")  # fmt: skip
+_PASSES_THE_DURABLE_CONTEXT = re.compile(r"(register_lambda_context|lambda_context\s*=)\s*\(?\s*context\s*[,)]")
+
+
+def error_advice(lab: Lab, first: FirstError, handler: Path, stage: Stage | None = None) -> Advice:
+    """What to look at for the first error the learner's code raised (kind "error": make lab-N-hint shows it).
+
+    A lab's pitfall that names the error comes first; then what a known kind
+    of mistake means (a DurableContext where Lambda's context was wanted, a
+    step result that cannot be checkpointed, a name not defined); else: the
+    line and the message are the lead. The text holds the error itself, so the
+    hint says it again without the run.
+    """
+    culprit = culprit_line(first, handler)
+    said = first.traceback_text(handler.name) + (f"\nThe line: {culprit}" if culprit else "")  # it ends with the error
+    title = "a known pitfall" if any(p.seen in said for p in lab.pitfalls) else f"your code raised {_type_and_message(first)[0]}"
+    return Advice(title, f"{said}\n\n{error_guidance(lab, first, handler, stage)}", "error")
+
+
+def error_guidance(lab: Lab, first: FirstError, handler: Path, stage: Stage | None = None) -> str:
+    """What the error means and what to change: the lab's pitfall, a known mistake, or the line and the message.
+
+    With no known meaning, the blocked stage's hint follows: a starter whose
+    run fails is often the lesson itself (lab 5: one bad body sinks the batch).
+    """
+    n = lab.number
+    said = first.traceback_text(handler.name)
+    for pitfall in lab.pitfalls:
+        if pitfall.seen in said:
+            return pitfall.advice
+    return _known_mistake(first, handler) or (
+        f"Read the message, then the line of yours named above: that is where it was raised (or where you called "
+        f"what raised it), and fix it." + (f" Stage {stage.number}'s hint: {stage.hint}" if stage else "")
+    )
+
+
+def _type_and_message(first: FirstError) -> tuple[str, str]:
+    """The cause's type and message (the wrapped exception when a library wrapped the learner's)."""
+    kind, _, message = first.headline.partition(":")
+    return kind.strip(), message.strip()
+
+
+def _known_mistake(first: FirstError, handler: Path) -> str | None:
+    kind, message = _type_and_message(first)
+    if kind == "AttributeError" and "'DurableContext'" in message and any(a in message for a in _LAMBDA_CONTEXT_ATTRIBUTES):
+        return (
+            "A DurableContext was given where Lambda's own context object was expected. In a durable handler `context` is the SDK's DurableContext; Lambda's context object "
+            "(get_remaining_time_in_millis, aws_request_id, …) is `context.lambda_context`: pass that."
+        )
+    if kind == "SerDesError" or "serializ" in message.lower():
+        return (
+            "A step's return value is checkpointed as JSON, and this one cannot be: return plain data "
+            "(dict, list, str, int, float, bool, None), e.g. an object's `.to_dict()`, not the object. "
+            "The line above is the step whose result could not be saved."
+        )
+    if kind == "NameError":
+        return "A name that does not exist where it is used: a typo, or an import missing at the top of handler.py."
+    if kind in ("ImportError", "ModuleNotFoundError"):
+        return "An import that fails when it runs: check the module and the name (order_saga, ingest and approval_wait are the services' packages)."
+    return None
+
+
+def culprit_line(first: FirstError, handler: Path) -> str:
+    """The learner's line a known mistake points at when the traceback has none of theirs (a DurableContext passed on), else ""."""
+    kind, message = _type_and_message(first)
+    if kind == "AttributeError" and "'DurableContext'" in message and any(a in message for a in _LAMBDA_CONTEXT_ATTRIBUTES):
+        return _line_passing_the_durable_context(handler)
+    return ""
+
+
+def _line_passing_the_durable_context(handler: Path) -> str:
+    """`handler.py line 51: idempotency.config.register_lambda_context(context)`, or "" when no line says so."""
+    try:
+        lines = handler.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    for number, line in enumerate(lines, start=1):
+        if _PASSES_THE_DURABLE_CONTEXT.search(line):
+            return f"{handler.name} line {number}: {line.strip()}"
+    return ""

@@ -2,7 +2,9 @@
 
 Each returns its exit code; none leaves a traceback for a learner's mistake:
 a handler that does not import stops `make lab-N` before the live run with
-its line; a run that passes its deadline names its cause; reset and solution
+its line; an error the handler raises during the live run stops it there and
+is the verdict (first_error.py, verdict.py); a run that passes its deadline
+names its cause; reset and solution
 work with handler.py deleted; `__main__` turns Ctrl-C into one line and 130.
 """
 
@@ -25,14 +27,16 @@ from rich.table import Table
 
 from workshop.config import StackConfig
 from workshop.labs import progress as saved
-from workshop.labs.advice import Advice, advice_for, describe_advice
+from workshop.labs.advice import Advice, advice_for, culprit_line, describe_advice, error_advice, error_guidance
 from workshop.labs.checks import CheckRun, PendingChecks, run_checks, start_checks
 from workshop.labs.deadlines import StuckError
 from workshop.labs.model import Lab, all_labs, current_target, find_lab
 from workshop.labs.preflight import ImportProblem, check
 from workshop.labs.pristine import notice, pristine
 from workshop.labs.progress import LabProgress
-from workshop.labs.show import console, show_advice, show_diff, show_header, show_stages, shown
+from workshop.labs.run import ExecutionRun, RunFailed, read_live
+from workshop.labs.show import console, show_advice, show_diff, show_header, show_stages, shown, stack_command
+from workshop.labs.verdict import FAILING_LINES, PASSING_LINES, LineCount, error_panel, show_replay, show_signal_within, show_stage_lines, verbose
 from workshop.render.tables import ReadableTable, readable, table_of
 
 TIMINGS_ENV = "WORKSHOP_LAB_TIMINGS"
@@ -98,28 +102,43 @@ def _does_not_import(lab: Lab, target: str, problem: ImportProblem, config: Stac
 
 def cmd_run(lab: Lab) -> int:
     """The learner's handler by default; LAB_TARGET=solution (or starter) runs that one
-    instead, as the checks do, without touching the learner's file or progress."""
-    from workshop import stack
-    from workshop.labs.harness.live import deploy
-    from workshop.render.console import show_timeline
+    instead, as the checks do, without touching the learner's file or progress.
 
+    The verdict comes first and short (verdict.py): the first error the code
+    raised, when it raised one (the live run stops there, and so do the checks:
+    its stages are "not checked", not failed), else the stages; then the replay
+    in one line per invocation and the explorer's link. VERBOSE=1 adds the
+    whole timeline and the lab's full signal.
+    """
     config = StackConfig()
     target = current_target()
-    if target == "learner":  # LAB_TARGET=starter or solution runs the edited copy itself: nothing to warn of
-        say_if_edited(lab)
-    phases = Phases()
-    show_header(lab, saved.lab_progress(lab.number, config), target)
+    counted = LineCount(console)  # a lab's signal is shown when the run's output still fits (verdict.py)
+    try:
+        if target == "learner":  # LAB_TARGET=starter or solution runs the edited copy itself: nothing to warn of
+            say_if_edited(lab)
+        return _run(lab, config, target, Phases(), counted)
+    finally:
+        counted.close()
+
+
+def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: LineCount) -> int:
+    from workshop import stack
+    from workshop.labs.harness.live import deploy
+
+    before = saved.lab_progress(lab.number, config)
+    show_header(lab, before, target)
     preflight = _Preflight(lab, target)
     preflight.start()
     console.rule("the local stack")
     with phases.phase("stack"):
-        stack.up(config, say=console.print)
+        stack.up(config, say=console.print if verbose() else _stack_line)
         preflight.join()
     if preflight.problem is not None:
         return _does_not_import(lab, target, preflight.problem, config)
     running = f"your {lab.handler_path('learner').name}" if target == "learner" else f"{target}/handler.py"
     console.rule(f"{running}, as a real durable execution")
     pending: PendingChecks | None = None
+    run: ExecutionRun | None = None
     try:
         with phases.phase("live"):
             function = deploy(lab, target, config)  # the function the live checks run, or read back
@@ -128,20 +147,28 @@ def cmd_run(lab: Lab) -> int:
                 # the checks read this execution back: they run while it waits out its backoffs
                 pending = start_checks(lab, target, config, live_execution=arn)
             try:
-                run = function.read(arn)
+                with console.status("the execution is running…"):
+                    run = read_live(config, function.name, arn, function.deadline_s, handler=lab.handler_path(target))
+            except RunFailed as failed:
+                marks: dict[int, bool | None] = {s.number: None for s in lab.stages}
+                if failed.ended and getattr(lab.module, "FAILING_RUN_IS_CHECKED", False):
+                    # it ended on its own, and a run that fails on the payload's bad record is part of this lab's story
+                    with phases.phase("checks"), console.status("running the stage checks…"):
+                        marks = _marks_after_an_error(lab, (pending or start_checks(lab, target, config)).result())
+                elif pending is not None:
+                    pending.stop()  # they would wait out what was stopped: "not checked", not failed
+                pending = None
+                code = _report_first_error(lab, target, failed, before, config, marks)
+                phases.write()
+                return code
             except StuckError as exc:
                 console.print(f"[red]the live run did not finish:[/] {escape(str(exc))}")
-                run = None
             except AssertionError as exc:
                 console.print(f"[red]the live run could not be read back:[/] {escape(str(exc))}")
-                run = None
-            if run is not None:
+            if run is not None and verbose():
+                from workshop.render.console import show_timeline
+
                 show_timeline(run.arn)
-                show_signal = getattr(lab.module, "show_signal", None)
-                if show_signal:
-                    console.rule("what to look at")
-                    show_signal(console, run)
-        console.rule("stage checks")
         with phases.phase("checks"):  # what is left of them once the live run is shown
             with console.status("running the stage checks…"):
                 checks = (pending or start_checks(lab, target, config)).result()
@@ -150,13 +177,82 @@ def cmd_run(lab: Lab) -> int:
                 failing = checks.first_failing()
                 kept = {"stage": failing.number, **describe_advice(advice)} if failing and advice else None
                 saved.record_run(config, lab.number, {n: s.passed for n, s in checks.stages.items()}, kept)
-            show_stages(lab, checks, advice)
+        console.rule("the verdict")
+        show_stages(lab, checks, advice)
+        _show_replay(lab, run.arn if run else arn, config)
+        show_signal = getattr(lab.module, "show_signal", None)
+        if run is not None and show_signal:
+            room = (PASSING_LINES if checks.all_passed else FAILING_LINES) - counted.lines
+            show_signal_within(console, show_signal, run, room, f"VERBOSE=1 make lab-{lab.number}")
     except BaseException:
         if pending is not None:
             pending.stop()  # make lab-N interrupted while its checks ran: they do not outlive it
         raise
     phases.write()
     return 0 if checks.all_passed else 1
+
+
+def _stack_line(line: str) -> None:
+    """`make up`'s lines, short: only what changed (a service started) and the summary's first words."""
+    if "already running" in line or line.lstrip().startswith("provisioned"):
+        return
+    console.print(line.split(":", 1)[0] if line.startswith("stack healthy") else line, highlight=False)
+
+
+def _show_replay(lab: Lab, arn: str, config: StackConfig) -> None:
+    """The replay in one line per invocation, and the explorer's link (a stack that stopped meanwhile: one line)."""
+    from workshop.explorer import browser_url
+    from workshop.inspect import Services
+    from workshop.inspect.execution import load_timeline
+
+    try:
+        timeline, _function = load_timeline(Services(config=config), arn)
+    except Exception as exc:  # noqa: BLE001 - the verdict stands without the replay
+        console.print(f"[yellow]the replay could not be read back:[/] {escape(str(exc))}")
+        return
+    command = f"VERBOSE=1 make lab-{lab.number}, or " + stack_command([".venv/bin/workshop", "timeline", arn], config)
+    show_replay(console, timeline, browser_url(config), arn, command)
+
+
+def _marks_after_an_error(lab: Lab, checks: CheckRun) -> dict[int, bool | None]:
+    """Each stage after a run that raised and ended: ✓ when it passed, "not checked" (None) when it failed only
+    because the run it read failed (kind "execution"), ✗ when it failed for its own reason (lab 5's stage 1 passes
+    while its run still fails on a bad body, by design, until stage 3)."""
+    marks: dict[int, bool | None] = {}
+    for stage in lab.stages:
+        result = checks.stages.get(stage.number)
+        if result is None or result.passed:
+            marks[stage.number] = None if result is None else True
+        else:
+            marks[stage.number] = None if all(p.kind in ("execution", "setup") for p in result.problems) else False
+    return marks
+
+
+def _report_first_error(lab: Lab, target: str, failed: RunFailed, before: LabProgress | None, config: StackConfig,
+                        marks: dict[int, bool | None]) -> int:  # fmt: skip
+    """The run raised: the error is the verdict; stages not checked keep their marks in progress; its advice kept for the hint."""
+    handler = lab.handler_path(target)
+    first = failed.first
+    unpassed = next((s for s in lab.stages if marks.get(s.number) is False), None) or (before.first_unpassed if before else None) or lab.stages[0]
+    stage = next(s for s in lab.stages if s.number == unpassed.number)
+    title = stage.title
+    advice = error_advice(lab, first, handler, stage)
+    blocks = f"stage {stage.number} ({title})" + ("" if failed.ended else ": no stage is checked until the run gets past it")
+    culprit = culprit_line(first, handler)
+    line = "" if culprit else f"{handler.name} line {first.line.line}. " if first.line else ""  # the culprit: in "where" already
+    look_at = line + error_guidance(lab, first, handler, stage)
+    if verbose():
+        from workshop.render.console import show_timeline
+
+        show_timeline(failed.arn)
+    console.rule("the verdict")
+    console.print(error_panel(first, shown(handler), blocks, look_at, culprit))
+    show_stage_lines(console, [(s.number, s.title, marks.get(s.number)) for s in lab.stages], f"Lab {lab.number} stages")
+    _show_replay(lab, failed.arn, config)
+    if target == "learner":
+        kept = {"stage": stage.number, **describe_advice(advice)}
+        saved.record_run(config, lab.number, marks, kept)
+    return 1
 
 
 def _advice(lab: Lab, checks: CheckRun) -> Advice | None:
@@ -186,7 +282,7 @@ def cmd_hint(lab: Lab, level: int | None = None) -> int:
     if stage is None:
         console.print(f"All stages of lab {lab.number} have passed. (Run `make lab-{lab.number}` to check again.)")
         return 0
-    last_failed = any(s.last is False for s in mine.stages)
+    last_failed = any(s.last is False for s in mine.stages) or (mine.last_advice or {}).get("kind") == "error"  # a run that raised
     advice = mine.last_advice
     if last_failed and advice and advice.get("stage") == stage.number and advice.get("kind", "hint") != "hint":
         show_advice(advice, f"Lab {lab.number}, stage {stage.number} — {escape(advice.get('title', 'hint'))}")

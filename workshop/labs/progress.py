@@ -100,20 +100,25 @@ def lab_progress(number: int, config: Any = None) -> LabProgress | None:
     return next((lab for lab in read_progress(config) if lab.number == number), None)
 
 
-def record_run(config: Any, lab_number: int, stages: dict[int, bool], advice: dict[str, Any] | None = None) -> None:
+def record_run(config: Any, lab_number: int, stages: dict[int, bool | None], advice: dict[str, Any] | None = None) -> None:
     """One run of the learner's handler: the last run replaced, the best kept (whole-file replace).
 
-    `advice`: what the run showed under its first failing stage, for `make lab-N-hint`.
+    A stage given as None was not checked (the run raised before the checks):
+    it keeps the mark it had, so a learner's passed stage does not turn ✗
+    because a later edit raised. `advice`: what the run showed under its first
+    failing stage (or for its error), for `make lab-N-hint`.
     """
     data = _load(config)
     entry = data.get(str(lab_number)) or {}
     best = dict(entry.get("best") or entry.get("stages") or {})
+    previous = entry.get("stages") or {}
     for number, passed in stages.items():
-        best[str(number)] = bool(best.get(str(number))) or passed
+        best[str(number)] = bool(best.get(str(number))) or bool(passed)
+    last = {str(n): previous.get(str(n)) if passed is None else passed for n, passed in stages.items()}
     data[str(lab_number)] = {
         "when": time.strftime("%Y-%m-%d %H:%M"),
         "at": time.time(),  # to the second: which lab was run last (current_lab)
-        "stages": {str(n): passed for n, passed in stages.items()},
+        "stages": {n: passed for n, passed in last.items() if passed is not None},
         "best": best,
         "runs": int(entry.get("runs", 1 if entry else 0)) + 1,
     }

@@ -17,8 +17,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathlib import Path
+
 from workshop.inspect import TERMINAL
 from workshop.labs.deadlines import StuckError, timed_out_text, unfinished_step
+from workshop.labs.first_error import EXPECTED_ERRORS, FirstError, first_error, recorded_errors, waiting_on
 
 _FRAMING = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "INIT_START", "EXTENSION")
 
@@ -79,17 +82,33 @@ def start_live(config: Any, function: str, payload: dict[str, Any]) -> str:
     return response["DurableExecutionArn"]
 
 
-def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0) -> ExecutionRun:
+class RunFailed(Exception):
+    """The learner's code raised in a live run (make lab-N stops there): the first error, the execution stopped."""
+
+    def __init__(self, first: FirstError, arn: str, ended: bool) -> None:
+        super().__init__(first.headline)
+        # ended: the execution ended (FAILED) on its own; else make lab-N stopped it (a retry was due, or it would wait)
+        self.first, self.arn, self.ended = first, arn, ended
+
+
+def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0, handler: Path | None = None,
+              expected: frozenset[str] = EXPECTED_ERRORS) -> ExecutionRun:  # fmt: skip
     """An execution already started on the stack: wait for its end, read back each invocation's lines.
 
     Never a bare "still RUNNING": an invocation the function host stopped at
     the function's timeout (`Sandbox.Timedout`) ends the wait at once, and so
     does the deadline; either way the execution is stopped on the stack (no
     more retried invocations spinning a worker) and the StuckError says which
-    step did not return, in which invocations.
+    step did not return, in which invocations, or what the execution waits on.
+
+    `handler` (make lab-N): the learner's file; the history is followed four
+    times a second and the first error the code raised (a failed step attempt,
+    with a retry scheduled or not, a failed execution or invocation) ends the
+    wait at once with RunFailed, the execution stopped: its retries' back-offs
+    are not waited out (first_error.py says where each error is recorded).
     """
-    from workshop.inspect import Services, invocation_logs
     from workshop.config import boto3_client
+    from workshop.inspect import Services, fetch_history, invocation_logs
 
     lam = boto3_client("lambda", config)
     services = Services(config=config)
@@ -99,11 +118,14 @@ def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0) -
         detail = lam.get_durable_execution(DurableExecutionArn=arn, IncludeExecutionData=True)
         terminal = detail["Status"] in TERMINAL
         now = time.monotonic()
-        if terminal or now >= next_look:  # the invocation index, twice a second: a timeout ends the wait
-            next_look = now + 0.5
-            timed_out = _timed_out(services.invocations(execution_arn=arn))
+        if terminal or now >= next_look:  # the invocation index (and history): a timeout ends the wait
+            next_look = now + (0.25 if handler is not None else 0.5)
+            entries = services.invocations(execution_arn=arn)
+            timed_out = _timed_out(entries)
             if timed_out:
                 raise StuckError(_stuck(lam, arn, function, config, timed_out, terminal))
+            if handler is not None and recorded_errors(fetch_history(services, arn), entries, expected):
+                raise RunFailed(_first_error(lam, services, arn, terminal, handler, expected), arn, terminal)
         if terminal:
             break
         if now > deadline:
@@ -119,6 +141,35 @@ def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0) -
     ]
     result = json.loads(detail["Result"]) if detail.get("Result") else None
     return ExecutionRun(arn=arn, status=detail["Status"], result=result, error=detail.get("Error"), invocations=invocations, function=function)
+
+
+LOGS_WAIT_S = 3.0  # the failed invocation's end (its log lines shipped): it suspends right after a failed attempt
+
+
+def _first_error(lam: Any, services: Any, arn: str, terminal: bool, handler: Path, expected: frozenset[str]) -> FirstError:
+    """Stop the execution (no retries), wait for the invocation that raised to end, read its traceback."""
+    from workshop.inspect import fetch_history, invocation_logs
+
+    if not terminal:
+        try:
+            lam.stop_durable_execution(DurableExecutionArn=arn, Error={"ErrorType": "LabFirstError", "ErrorMessage": "stopped by make lab-N at the first error"})
+        except Exception:  # noqa: BLE001 - it may have ended meanwhile
+            pass
+    give_up = time.monotonic() + LOGS_WAIT_S
+    while True:
+        events, entries = fetch_history(services, arn), services.invocations(execution_arn=arn)
+        errors = recorded_errors(events, entries, expected)
+        ended = errors and any((e.get("end") or 0.0) >= errors[0].at for e in entries)
+        if ended or time.monotonic() >= give_up:
+            break
+        time.sleep(0.1)
+    try:
+        logs, _problems = invocation_logs(services, entries)
+    except Exception:  # noqa: BLE001 - the error's type and message stand without the traceback
+        logs = {}
+    found = first_error(events, entries, logs, handler, expected)
+    assert found is not None  # recorded_errors found it above; the history only grows
+    return found
 
 
 def _timed_out(entries: list[dict[str, Any]]) -> list[int]:
@@ -144,7 +195,8 @@ def _stuck(lam: Any, arn: str, function: str, config: Any, timed_out: list[int],
         timeout_s = float(_function_setting(config, function, "timeout", 3))
         cause = timed_out_text(step, timeout_s, timed_out)
     else:
-        where = f"step `{step}` had not returned" if step else "it was waiting"
+        waits = waiting_on(events)
+        where = f"it was waiting on {waits}" if waits else f"step `{step}` had not returned" if step else "it was waiting"
         cause = f"the execution was still {status} after {deadline_s:.0f} s ({where})"
     return f"{cause} (the execution is stopped)"
 

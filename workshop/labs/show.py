@@ -26,7 +26,6 @@ from workshop.labs.checks import CheckRun, StageResult
 from workshop.labs.model import Lab
 from workshop.labs.progress import LabProgress
 from workshop.paste import pasteable
-from workshop.render.tables import ReadableTable, table_of
 
 console = Console()
 
@@ -88,18 +87,12 @@ def problem_box(result: StageResult, limit: int = 2) -> str:
     return "\n\n".join(parts)
 
 
-def stages_table(lab: Lab, checks: CheckRun) -> ReadableTable:
-    """Each stage of the lab: passed or failed, and what it checks."""
-    rows = []
-    for stage in lab.stages:
-        result = checks.stages.get(stage.number)
-        mark = "[green]✓ passed[/]" if result and result.passed else "[red]✗ failed[/]"
-        rows.append([str(stage.number), mark, escape(stage.title)])
-    return table_of(f"Lab {lab.number} stage checks ({checks.seconds:.1f} s)", ["stage", "", "what it checks"], rows)
-
-
 def show_stages(lab: Lab, checks: CheckRun, advice: Advice | None) -> None:
-    console.print(stages_table(lab, checks))
+    """The stages one line each (verdict.py), then, for the first failing one, what was expected and seen, and the advice."""
+    from workshop.labs.verdict import show_stage_lines
+
+    rows = [(stage.number, stage.title, bool(checks.stages.get(stage.number) and checks.stages[stage.number].passed)) for stage in lab.stages]
+    show_stage_lines(console, rows, f"Lab {lab.number} stages (checked in {checks.seconds:.1f} s)")
     failing = checks.first_failing()
     if failing is None:
         console.print(f"[bold green]All {len(lab.stages)} stages of lab {lab.number} pass.[/] Compare with the solution: make lab-{lab.number}-solution")
