@@ -11,6 +11,8 @@ version, so reading them in replayed code returns the same value every time.
 
 from __future__ import annotations
 
+import os
+
 from _shared.settings import MissingSettingError  # noqa: F401 - raised by every setting below; callers catch it from here
 from _shared.settings import required as _required
 
@@ -38,3 +40,21 @@ def warehouse_function() -> str:
 def warehouse_timeout_param() -> str:
     """Name of the SSM parameter holding the warehouse callback timeout, in seconds."""
     return _required("WAREHOUSE_TIMEOUT_PARAM")
+
+
+# The template leaves it unset: the payment back-offs double up to 30 s, as a real saga's would.
+PAYMENT_RETRY_MAX_DELAY_DEFAULT_S = 30
+
+
+def payment_retry_max_delay_s() -> int:
+    """Longest back-off between two charge attempts, in whole seconds (PAYMENT_RETRY_MAX_DELAY_S).
+
+    The labs set 1 (the SDK's shortest durable wait): their order still fails
+    twice and retries after a durable wait, in as many invocations, but the
+    learner waits 2 s for the back-offs instead of 3 s on every run.
+    """
+    raw = os.environ.get("PAYMENT_RETRY_MAX_DELAY_S", "")
+    try:
+        return max(1, int(raw)) if raw.strip() else PAYMENT_RETRY_MAX_DELAY_DEFAULT_S
+    except ValueError:
+        raise MissingSettingError(f"PAYMENT_RETRY_MAX_DELAY_S={raw!r} is not a whole number of seconds") from None
