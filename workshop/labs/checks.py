@@ -85,6 +85,9 @@ LIVE_EXECUTION_FILE_ENV = "LAB_LIVE_EXECUTION_FILE"
 # Only the plugins the checks use (-p below): pytest's autoloaded ones (xdist, hypothesis,
 # anyio from the workshop's own test tools) cost about a second of imports per run, for nothing.
 NO_PLUGIN_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+# A lab whose payload carries ids fresh at each load of its lab.py (RUN_ID) reads this instead,
+# so checks that read make lab-N's execution expect that run's ids, not ids of their own.
+RUN_ID_ENV = "LAB_RUN_ID"
 # pytest's own options for the checks: the plugin that labels each failure, and no cut assertion text
 PYTEST_OPTIONS = ("-p", "workshop.labs.report_plugin", "-o", "truncation_limit_lines=0", "-o", "truncation_limit_chars=0")
 
@@ -104,8 +107,12 @@ class PendingChecks:
         env = {**os.environ, "LAB_TARGET": target, **stack_env(config), **NO_PLUGIN_AUTOLOAD}
         env.pop(LIVE_EXECUTION_ENV, None)
         env.pop(LIVE_EXECUTION_FILE_ENV, None)
+        env.pop(RUN_ID_ENV, None)
         if live_execution:
             env[LIVE_EXECUTION_ENV] = live_execution
+        run_id = getattr(lab.module, "RUN_ID", None)
+        if run_id and (live_execution or follow_live_run):
+            env[RUN_ID_ENV] = run_id
         self._tmp = tempfile.TemporaryDirectory(prefix="lab-checks-")
         self._report = Path(self._tmp.name) / "report.xml"
         self._handover: Path | None = None
