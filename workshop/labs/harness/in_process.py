@@ -195,6 +195,10 @@ def in_process(
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
     from _shared import clients
 
+    from workshop.host import prompt_stop
+
+    prompt_stop.install()  # each invocation returns when it ends, not up to 0.1 s later
+
     handler_file = handler_file or handler_file_of(handler)
     if handler_file and str(handler_file) in _STUCK:
         raise StuckError(_STUCK[str(handler_file)] + " — found earlier in these checks; not run again")
