@@ -25,6 +25,7 @@ from aws_durable_execution_sdk_python.retries import (
 
 from _shared.retries import RetryStrategy
 from _shared.retries import step_retry as shared_step_retry
+from order_saga import settings
 from order_saga.errors import PaymentTransientError, error_name
 
 
@@ -44,8 +45,8 @@ def transient_payment_retry(error: Exception, attempts_made: int) -> RetryDecisi
         return RetryDecision.no_retry()
     if error_name(getattr(error, "error_type", None)) != _TRANSIENT_PAYMENT:
         return RetryDecision.no_retry()
-    # 1 s, 2 s, 4 s, 8 s
-    return RetryDecision.retry(Duration.from_seconds(min(2 ** (attempts_made - 1), 30)))
+    # 1 s, 2 s, 4 s, 8 s; the labs cap it at 1 s (settings.payment_retry_max_delay_s)
+    return RetryDecision.retry(Duration.from_seconds(min(2 ** (attempts_made - 1), settings.payment_retry_max_delay_s())))
 
 
 # Compensations must eventually succeed: retry any error, patiently.

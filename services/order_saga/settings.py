@@ -57,3 +57,21 @@ def warehouse_suspension_wait_seconds() -> float:
             f"environment variable WAREHOUSE_SUSPENSION_WAIT_SECONDS must be a number of seconds, got {raw!r}"
         ) from None
     return max(seconds, 0.0)
+
+
+# The template leaves it unset: the payment back-offs double up to 30 s, as a real saga's would.
+PAYMENT_RETRY_MAX_DELAY_DEFAULT_S = 30
+
+
+def payment_retry_max_delay_s() -> int:
+    """Longest back-off between two charge attempts, in whole seconds (PAYMENT_RETRY_MAX_DELAY_S).
+
+    The labs set 1 (the SDK's shortest durable wait): their order still fails
+    twice and retries after a durable wait, in as many invocations, but the
+    learner waits 2 s for the back-offs instead of 3 s on every run.
+    """
+    raw = os.environ.get("PAYMENT_RETRY_MAX_DELAY_S", "")
+    try:
+        return max(1, int(raw)) if raw.strip() else PAYMENT_RETRY_MAX_DELAY_DEFAULT_S
+    except ValueError:
+        raise MissingSettingError(f"PAYMENT_RETRY_MAX_DELAY_S={raw!r} is not a whole number of seconds") from None

@@ -39,8 +39,15 @@ def _executions_of(config, function: str) -> set[str]:
     return {e["DurableExecutionArn"] for e in lam.list_durable_executions_by_function(FunctionName=function)["DurableExecutions"]}
 
 
-def test_make_lab_runs_one_execution_and_checks_that_one(live_stack):
-    """make lab-N's live run is the one its checks read back (labs that say so): its backoffs waited out once."""
+READERS = [lab for lab in LABS if lab.checks_read_the_live_run]
+
+
+@pytest.mark.parametrize("lab", READERS, ids=[f"lab-{lab.number}" for lab in READERS])
+def test_make_lab_runs_one_execution_and_checks_that_one(lab, live_stack):
+    """make lab-N's live run is the one its checks read back (labs that say so): its backoffs waited out once.
+
+    Each such lab: its checks start before the live run and get its ARN handed over (lab 5 its run id too).
+    """
     import os
     import subprocess
     import sys
@@ -48,7 +55,6 @@ def test_make_lab_runs_one_execution_and_checks_that_one(live_stack):
     from workshop.config import REPO_ROOT, stack_env
     from workshop.labs.model import load_lab
 
-    lab = next(lab for lab in LABS if lab.checks_read_the_live_run)
     function = f"{load_lab(lab.path).function_name}-solution"
     before = _executions_of(live_stack, function)
     env = {**os.environ, **stack_env(live_stack), "LAB_TARGET": "solution"}

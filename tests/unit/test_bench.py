@@ -7,11 +7,12 @@ import json
 import pytest
 
 from workshop.tools.bench import Report, benchmarks_json, lab_shares, ratio
+from workshop.tools.bench.labs import lab_phases
 
 # The shape a script comparing two runs relies on: renaming a key breaks it.
 FIGURE_KEYS = [
     "host_call_over_runner_call", "ingest_records_per_s", "ingest_live_over_inprocess", "saga_live_over_inprocess",
-    "lab_run_warm_s", "lab_checks_s", "rss_idle_mb", "rss_after_mb", "rss_after_60s_mb", "stack_start_s",
+    "lab_run_warm_s", "lab_checks_s", "lab_live_execution_s", "lab_run_phases_s", "rss_idle_mb", "rss_after_mb", "rss_after_60s_mb", "stack_start_s",
     "demo_fresh_clone_s",
 ]  # fmt: skip
 FACTS = {"CPU": "test cpu", "cores": "2", "RAM": "1.0 GiB", "OS": "Linux", "Python": "3.12.0", "date": "2026-01-01 00:00 UTC"}
@@ -105,3 +106,15 @@ def test_the_hand_written_profile_section_survives_a_rewrite():
     page = f"# Benchmarks\n\n## Latest run\n\n| a | b |\n\n{PROFILE_HEADING}\n\nfigures from py-spy\n"
     assert kept_profile(page) == f"\n{PROFILE_HEADING}\n\nfigures from py-spy\n"
     assert kept_profile("# Benchmarks\n\n## Latest run\n") == ""
+
+
+def test_lab_phases_in_seconds_are_written_per_lab_and_rounded() -> None:
+    phases = lab_phases(3.0, {"stack": 0.41234, "live": 1.5, "checks": 0.25})
+    assert phases == pytest.approx({"start-up": 1.25, "live run": 1.5, "checks": 0.25})
+    report = Report()
+    report.figure("lab_run_phases_s", {**phases, "stack": 0.41234}, lab=1)
+    report.figure("lab_live_execution_s", 1.23456, lab=1)
+
+    figures = benchmarks_json(report.figures, FACTS, "abc")["figures"]
+    assert figures["lab_run_phases_s"] == {"1": {"start-up": 1.25, "live run": 1.5, "checks": 0.25, "stack": 0.41}}
+    assert figures["lab_live_execution_s"] == {"1": 1.23}

@@ -201,3 +201,32 @@ def test_started_checks_that_are_not_collected_are_stopped_by_pid(tmp_path):
     assert pending._process.returncode is not None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # reaped: the pid names no process of ours any more
+
+
+def test_checks_started_before_the_live_run_read_the_execution_handed_over(tmp_path):
+    """make lab-N starts them before its stack check; its live run's ARN reaches the live fixture once started."""
+    from workshop.config import StackConfig
+    from workshop.labs.checks import start_checks
+
+    reads = (
+        "from workshop.labs.harness.live import handed_over\n\n"
+        "def test_reads_the_live_run():\n    assert handed_over() == 'arn:lab-9-run', 'the live run was not handed over'\n"
+    )
+    no_plugins = "import sys\n\ndef test_no_autoloaded_plugin():\n    assert 'xdist' not in sys.modules, 'pytest loaded xdist'\n"
+    pending = start_checks(_lab_with_checks(tmp_path, reads, no_plugins), "solution", StackConfig(), follow_live_run=True)
+    pending.handover("arn:lab-9-run")
+    run = pending.result(deadline_s=120)
+    assert run.stages[1].passed, run.stages[1].failures
+    assert run.stages[2].passed, run.stages[2].failures  # pytest's plugin autoload is off for the checks
+
+
+def test_waiting_for_a_handover_that_never_comes_ends_with_its_cause(tmp_path, monkeypatch):
+    from workshop.labs.checks import LIVE_EXECUTION_FILE_ENV
+    from workshop.labs.deadlines import StuckError
+    from workshop.labs.harness.live import handed_over
+
+    monkeypatch.delenv(LIVE_EXECUTION_FILE_ENV, raising=False)
+    assert handed_over() is None  # not started to follow a run: the fixture starts its own
+    monkeypatch.setenv(LIVE_EXECUTION_FILE_ENV, str(tmp_path / "never-written.txt"))
+    with pytest.raises(StuckError, match="started no live execution within 0 s"):
+        handed_over(deadline_s=0.1)

@@ -483,3 +483,23 @@ def test_payment_charge_and_refund_are_idempotent(payments_env: Any) -> None:
 def test_refund_without_a_charge_is_an_error(payments_env: Any) -> None:
     with pytest.raises(PaymentStateError):
         _call_payment({"action": "refund", "order_id": "o-never"})
+
+
+class _TransientInvokeError(Exception):
+    """What the chained invoke raises when the payment function reported a transient error."""
+
+    error_type = "PaymentTransientError"
+
+
+@pytest.mark.parametrize(("cap", "delays"), [(None, [1, 2, 4, 8]), ("30", [1, 2, 4, 8]), ("1", [1, 1, 1, 1]), ("2", [1, 2, 2, 2])])
+def test_payment_backoffs_double_up_to_the_configured_cap(monkeypatch: pytest.MonkeyPatch, cap: str | None, delays: list[int]) -> None:
+    """The labs cap the back-offs at 1 s (PAYMENT_RETRY_MAX_DELAY_S): the same retries, a second less waiting."""
+    from order_saga.retries import PAYMENT_MAX_ATTEMPTS, transient_payment_retry
+
+    if cap is None:
+        monkeypatch.delenv("PAYMENT_RETRY_MAX_DELAY_S", raising=False)
+    else:
+        monkeypatch.setenv("PAYMENT_RETRY_MAX_DELAY_S", cap)
+    decisions = [transient_payment_retry(_TransientInvokeError(), made) for made in range(1, PAYMENT_MAX_ATTEMPTS + 1)]
+    assert [d.delay.seconds for d in decisions if d.should_retry] == delays
+    assert not decisions[-1].should_retry

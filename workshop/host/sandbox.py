@@ -23,7 +23,7 @@ import time
 import traceback
 from typing import Any, TextIO
 
-from workshop.host import replay_recorder
+from workshop.host import prompt_stop, replay_recorder
 
 _PROTOCOL_LOCK = threading.Lock()
 
@@ -216,6 +216,8 @@ def main() -> None:
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
         init_error = None
+        if "aws_durable_execution_sdk_python" in sys.modules:  # a durable handler: its invocations end without the SDK's idle poll
+            prompt_stop.install()
     except BaseException as exc:  # an import error is reported on every invoke, as Lambda does
         handler = None
         init_error = {

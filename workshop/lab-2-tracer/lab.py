@@ -12,7 +12,9 @@ GOAL = (
     "with the execution ARN so one query finds them all, and the fraud screen traced once per "
     "execution, not once per replay."
 )
-ENV_OVERRIDES: dict[str, str | None] = {}
+# PAYMENT_RETRY_MAX_DELAY_S: each payment back-off at the SDK's shortest durable wait (1 s):
+# the same failed attempts, retries and replays, without the third second of waiting.
+ENV_OVERRIDES: dict[str, str | None] = {"PAYMENT_RETRY_MAX_DELAY_S": "1"}
 # Two transient payment errors: the handler runs in at least three invocations.
 # make lab-N checks the execution it just ran (the live checks read only that run and its
 # traces): its payment backoffs are waited out once, not twice.

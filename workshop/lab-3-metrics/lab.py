@@ -12,7 +12,9 @@ GOAL = (
     "the execution finishes — nothing for one that is still waiting."
 )
 # Naming the namespace and the service is part of stage 1.
-ENV_OVERRIDES: dict[str, str | None] = {"POWERTOOLS_SERVICE_NAME": None, "POWERTOOLS_METRICS_NAMESPACE": None}
+# PAYMENT_RETRY_MAX_DELAY_S: each payment back-off at the SDK's shortest durable wait (1 s):
+# the same failed attempts, retries and replays, without the third second of waiting.
+ENV_OVERRIDES: dict[str, str | None] = {"POWERTOOLS_SERVICE_NAME": None, "POWERTOOLS_METRICS_NAMESPACE": None, "PAYMENT_RETRY_MAX_DELAY_S": "1"}
 # Two transient payment errors: the handler runs in at least three invocations.
 # make lab-N checks the execution it just ran (the live checks read only that run):
 # its payment backoffs are waited out once, not twice.

@@ -80,6 +80,14 @@ def _failure_text(element: ET.Element, whole: str | None = None) -> str:
 
 
 LIVE_EXECUTION_ENV = "LAB_LIVE_EXECUTION"  # read by the live_run fixture (workshop.labs.pytest_plugin)
+# A file the live_run fixture waits for: checks started before make lab-N's live run get its ARN there (handover()).
+LIVE_EXECUTION_FILE_ENV = "LAB_LIVE_EXECUTION_FILE"
+# Only the plugins the checks use (-p below): pytest's autoloaded ones (xdist, hypothesis,
+# anyio from the workshop's own test tools) cost about a second of imports per run, for nothing.
+NO_PLUGIN_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+# A lab whose payload carries ids fresh at each load of its lab.py (RUN_ID) reads this instead,
+# so checks that read make lab-N's execution expect that run's ids, not ids of their own.
+RUN_ID_ENV = "LAB_RUN_ID"
 # pytest's own options for the checks: the plugin that labels each failure, and no cut assertion text
 PYTEST_OPTIONS = ("-p", "workshop.labs.report_plugin", "-o", "truncation_limit_lines=0", "-o", "truncation_limit_chars=0")
 
@@ -94,16 +102,25 @@ class PendingChecks:
     in the terminal reaches make lab-N alone, which then stops it.
     """
 
-    def __init__(self, lab: Lab, target: str, config: StackConfig, live_execution: str | None) -> None:
+    def __init__(self, lab: Lab, target: str, config: StackConfig, live_execution: str | None, follow_live_run: bool = False) -> None:
         self.lab, self.target = lab, target
-        env = {**os.environ, "LAB_TARGET": target, **stack_env(config)}
+        env = {**os.environ, "LAB_TARGET": target, **stack_env(config), **NO_PLUGIN_AUTOLOAD}
         env.pop(LIVE_EXECUTION_ENV, None)
+        env.pop(LIVE_EXECUTION_FILE_ENV, None)
+        env.pop(RUN_ID_ENV, None)
         if live_execution:
             env[LIVE_EXECUTION_ENV] = live_execution
+        run_id = getattr(lab.module, "RUN_ID", None)
+        if run_id and (live_execution or follow_live_run):
+            env[RUN_ID_ENV] = run_id
         self._tmp = tempfile.TemporaryDirectory(prefix="lab-checks-")
         self._report = Path(self._tmp.name) / "report.xml"
+        self._handover: Path | None = None
+        if follow_live_run:
+            self._handover = Path(self._tmp.name) / "live-execution.txt"
+            env[LIVE_EXECUTION_FILE_ENV] = str(self._handover)
         self._output = open(Path(self._tmp.name) / "output.txt", "w+", encoding="utf-8")  # noqa: SIM115 - closed in result()
-        self._started = time.monotonic()
+        self._started = self._deadline_from = time.monotonic()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "pytest", str(lab.path / "checks"), "-q", "-p", "no:cacheprovider", *PYTEST_OPTIONS,
              "-o", "junit_family=xunit1", f"--junitxml={self._report}", "-W", "ignore::DeprecationWarning"],
@@ -115,7 +132,7 @@ class PendingChecks:
         deadline_s = deadlines(self.lab).checks_s if deadline_s is None else deadline_s
         try:
             try:
-                self._process.wait(timeout=max(0.0, self._started + deadline_s - time.monotonic()))
+                self._process.wait(timeout=max(0.0, self._deadline_from + deadline_s - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self._kill()
                 return self._stopped(deadline_s)
@@ -129,6 +146,20 @@ class PendingChecks:
             self._output.close()
             self._tmp.cleanup()
 
+
+    def handover(self, arn: str) -> None:
+        """The live execution make lab-N just started, for checks started with follow_live_run.
+
+        Written whole (a rename), so the fixture never reads half an ARN. The
+        checks' deadline counts from here: before it, they only waited for the
+        stack and the deploy, which have deadlines of their own.
+        """
+        if self._handover is None:
+            raise ValueError("these checks were not started to follow a live run (follow_live_run=False)")
+        partial = self._handover.with_suffix(".partial")
+        partial.write_text(arn, encoding="utf-8")
+        os.replace(partial, self._handover)
+        self._deadline_from = time.monotonic()
 
     def stop(self) -> None:
         """Not waited for after all (make lab-N interrupted): stop the subprocess and its group."""
@@ -156,15 +187,20 @@ class PendingChecks:
         return CheckRun(target=self.target, stages=stages, seconds=time.monotonic() - self._started, output=self._output.read())
 
 
-def start_checks(lab: Lab, target: str, config: StackConfig | None = None, live_execution: str | None = None) -> PendingChecks:
+def start_checks(lab: Lab, target: str, config: StackConfig | None = None, live_execution: str | None = None,
+                 follow_live_run: bool = False) -> PendingChecks:  # fmt: skip
     """The lab's stage checks against `target`, started in a pytest subprocess.
 
     `live_execution`: the ARN of an execution of this target started on the
     stack by make lab-N itself; the live checks read it back instead of
     starting another, which would wait out the same durable backoffs a
     second time (only for labs that say their checks read the run alone).
+    `follow_live_run`: the same, with the ARN not known yet: the checks start
+    at once (pytest's start-up, the imports and the in-process checks run
+    beside the stack check and the live run, off the critical path) and the
+    live ones wait for PendingChecks.handover(arn).
     """
-    return PendingChecks(lab, target, config or StackConfig(), live_execution)
+    return PendingChecks(lab, target, config or StackConfig(), live_execution, follow_live_run)
 
 
 def run_checks(lab: Lab, target: str, config: StackConfig | None = None, live_execution: str | None = None) -> CheckRun:

@@ -129,23 +129,33 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
     show_header(lab, before, target)
     preflight = _Preflight(lab, target)
     preflight.start()
-    console.rule("the local stack")
-    with phases.phase("stack"):
-        stack.up(config, say=console.print if verbose() else _stack_line)
-        preflight.join()
+    pending: PendingChecks | None = None
+    if lab.checks_read_the_live_run:
+        # the checks read this run's execution back: started now, pytest's start-up and the
+        # in-process checks run beside the stack check and the live run; handover() gives them the ARN
+        pending = start_checks(lab, target, config, follow_live_run=True)
+    try:
+        console.rule("the local stack")
+        with phases.phase("stack"):
+            stack.up(config, say=console.print if verbose() else _stack_line)
+            preflight.join()
+    except BaseException:
+        if pending is not None:
+            pending.stop()
+        raise
     if preflight.problem is not None:
+        if pending is not None:
+            pending.stop()
         return _does_not_import(lab, target, preflight.problem, config)
     running = f"your {lab.handler_path('learner').name}" if target == "learner" else f"{target}/handler.py"
     console.rule(f"{running}, as a real durable execution")
-    pending: PendingChecks | None = None
     run: ExecutionRun | None = None
     try:
         with phases.phase("live"):
             function = deploy(lab, target, config)  # the function the live checks run, or read back
             arn = function.start(lab.payload)
-            if lab.checks_read_the_live_run:
-                # the checks read this execution back: they run while it waits out its backoffs
-                pending = start_checks(lab, target, config, live_execution=arn)
+            if pending is not None:
+                pending.handover(arn)
             try:
                 with console.status("the execution is running…"):
                     run = read_live(config, function.name, arn, function.deadline_s, handler=lab.handler_path(target))

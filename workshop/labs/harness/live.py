@@ -5,18 +5,21 @@ code registered as the lab's function (`lab-N-topic`, or `...-starter` /
 `...-solution` for LAB_TARGET), the lab's own set-up done (lab.py's
 `prepare_live`), and then one real execution. Under `make lab-N`, for the labs
 whose checks read the live run (CHECKS_READ_THE_LIVE_RUN), that execution has
-just run: LAB_LIVE_EXECUTION names it, and it is read back instead of started
-again (its durable backoffs are waited out once, not twice).
+just run: LAB_LIVE_EXECUTION names it (or LAB_LIVE_EXECUTION_FILE will, when
+the checks started before it: handed_over()), and it is read back instead of
+started again (its durable backoffs are waited out once, not twice).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from workshop.labs.checks import LIVE_EXECUTION_ENV
-from workshop.labs.deadlines import deadlines, step_timeout_s
+from workshop.labs.checks import LIVE_EXECUTION_ENV, LIVE_EXECUTION_FILE_ENV
+from workshop.labs.deadlines import StuckError, deadlines, step_timeout_s
 from workshop.labs.model import Lab
 from workshop.labs.run import ExecutionRun, read_live, run_live, start_live
 
@@ -79,8 +82,35 @@ def live_run(lab: Lab, target: str, payload: dict[str, Any] | None = None, confi
     from workshop.config import StackConfig
 
     config = config or StackConfig()
+    just_ran = (os.environ.get(LIVE_EXECUTION_ENV) or handed_over()) if payload is None else None
     ensure_stack(config)
-    just_ran = os.environ.get(LIVE_EXECUTION_ENV) if payload is None else None
     if just_ran:  # make lab-N ran this target's code on the stack a moment ago: check that execution
         return read_live(config, function_name(lab, target), just_ran, deadlines(lab).live_s)
     return deploy(lab, target, config).run(lab.payload if payload is None else payload)
+
+
+# make lab-N hands its execution over once the stack is up and the function deployed:
+# seconds on a warm stack, a cold `make up` (about a minute at worst) before that.
+HANDOVER_DEADLINE_S = 180.0
+
+
+def handed_over(deadline_s: float = HANDOVER_DEADLINE_S, poll_s: float = 0.02) -> str | None:
+    """The ARN make lab-N hands over (LAB_LIVE_EXECUTION_FILE), waited for; None when not asked to wait.
+
+    The checks were started before make lab-N's live run (checks.start_checks
+    with follow_live_run), so that pytest's start-up and the in-process checks
+    overlap it. A make lab-N that ends first (its parent gone) or never hands
+    over ends the wait with the cause, not a hang.
+    """
+    path = os.environ.get(LIVE_EXECUTION_FILE_ENV)
+    if not path:
+        return None
+    handover, parent = Path(path), os.getppid()
+    deadline = time.monotonic() + deadline_s
+    while not handover.exists():
+        if os.getppid() != parent:
+            raise StuckError("make lab-N ended before it started its live run: no live execution to check")
+        if time.monotonic() > deadline:
+            raise StuckError(f"make lab-N started no live execution within {deadline_s:.0f} s (the stack or the deploy did not get there)")
+        time.sleep(poll_s)
+    return handover.read_text(encoding="utf-8").strip() or None

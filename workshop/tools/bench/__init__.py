@@ -23,10 +23,12 @@ Figures:
   in-process under DurableFunctionTestRunner with the in-memory fakes (the
   floor), and beside a benchmark-only variant without idempotency (see
   workshop/tools/bench_variants/) on the live stack;
-- each lab's checks against its solution (workshop.labs.checks.run_checks),
-  and its `make lab-N` end to end, warm (LAB_TARGET=solution on the private
-  stack): the total, the shares of start-up, live run and checks, and the
-  total divided by the checks alone;
+- per lab, the solution's live execution alone (the floor: the invocations
+  the lesson needs), its checks alone against the solution
+  (workshop.labs.checks.run_checks) and its `make lab-N` end to end, warm
+  (LAB_TARGET=solution on the private stack), each divided by that floor,
+  with the seconds of start-up, live run and checks (`--only labs`: this part
+  alone, printed);
 - the stack's total RSS idle, after the whole run, and 60 s after the last
   workload (workshop.tools.measure's process-tree RSS; the host retires idle workers);
 - `make demo` in a fresh clone of HEAD with the package cache warm.

@@ -29,13 +29,15 @@ FIGURE_DIGITS: dict[str, int] = {
     "saga_live_over_inprocess": 2,
     "lab_run_warm_s": 2,  # per lab: {"1": s, ...}
     "lab_checks_s": 2,  # per lab
+    "lab_live_execution_s": 2,  # per lab: the solution's live execution alone, the labs' baseline
+    "lab_run_phases_s": 2,  # per lab: {"start-up", "live run", "checks", "stack"} seconds of make lab-N
     "rss_idle_mb": 1,
     "rss_after_mb": 1,
     "rss_after_60s_mb": 1,
     "stack_start_s": 2,
     "demo_fresh_clone_s": 1,
 }
-PER_LAB_FIGURES = ("lab_run_warm_s", "lab_checks_s")
+PER_LAB_FIGURES = ("lab_run_warm_s", "lab_checks_s", "lab_live_execution_s", "lab_run_phases_s")
 
 
 def _say(line: str) -> None:
@@ -140,12 +142,15 @@ def write_results(text: str, figures: dict[str, Any]) -> None:
         "  SQS batches, one execution each, run one after another in-process under `DurableFunctionTestRunner`\n"
         "  with the fakes (ratio of times). Against idempotency off: a benchmark-only copy of the handler\n"
         "  without Powertools Idempotency (`workshop/tools/bench_variants/`), on the live stack the same way.\n"
-        "- **labs**: each lab's stage checks against its solution, in a pytest subprocess; then its `make lab-N`\n"
-        "  end to end (the Makefile's command with `LAB_TARGET=solution`, pointed at the bench's stack, which is\n"
-        "  up: warm), split into start-up (Python, imports, `make up` finding the stack running), the live run\n"
-        "  (execution, timeline, the lab's signal) and the checks; its baseline is the checks alone. Labs whose\n"
-        "  checks read the live run back (1, 2, 3, 6) start them with it, so their checks share is what is left\n"
-        "  of them once the live run is shown.\n"
+        "- **labs**: per lab, the baseline first: the solution's live execution alone (deployed, run and read back\n"
+        "  by the bench's process: the invocations the lesson needs, nothing else). Then its stage checks alone\n"
+        "  against the solution (a pytest subprocess and a live execution of their own), and its `make lab-N` end\n"
+        "  to end (the Makefile's command with `LAB_TARGET=solution`, pointed at the bench's stack, which is up:\n"
+        "  warm), in seconds per phase: start-up (Python, imports, `make up` finding the stack running: \"stack\"\n"
+        "  in docs/benchmarks.json), the live run (execution, timeline, the lab's signal) and the checks. Labs\n"
+        "  whose checks read the live run back (1, 2, 3, 5, 6) start them before the stack check, so their checks\n"
+        "  phase is what is left of them once the live run is shown. `python -m workshop.tools.bench --only labs`\n"
+        "  measures the labs alone (printed, not written).\n"
         "- **stack RSS**: the stack's processes and the host's workers, idle after start, right after the last\n"
         "  workload, and 60 s later (the host retires workers that stay idle).\n"
         "- **make demo**: a `git clone` of HEAD, `make demo` there on other ports (virtual environments created\n"

@@ -26,8 +26,11 @@ from workshop.tools.bench.saga import bench_saga
 from workshop.tools.measure import stack_rss_mb
 
 
-def run_on_private_stack(report: Report) -> None:
-    """Every figure that needs the bench's own stack, which is stopped by pid whatever happens."""
+PARTS = ("labs",)  # what --only can select: a part that is quick to rerun alone
+
+
+def run_on_private_stack(report: Report, only: str | None = None) -> None:
+    """Every figure that needs the bench's own stack (or only one part's), the stack stopped by pid whatever happens."""
     with tempfile.TemporaryDirectory(prefix="workshop-bench-") as state:
         config = stack.private_config(Path(state), mode="embedded")
         try:
@@ -40,13 +43,17 @@ def run_on_private_stack(report: Report) -> None:
             time.sleep(1.0)  # let start-up allocations settle, as workshop.tools.measure does
             idle = sum(stack_rss_mb(config).values())
             report.figure("rss_idle_mb", idle)
+            if only == "labs":
+                _say("labs: live execution alone, checks alone and `make lab-N` (solutions)...")
+                bench_labs(config, report)
+                return
             _say(f"durable API calls, through the host and to the runner ({API_CALLS} each)...")
             bench_api_call(config, report)
             _say("order saga, live and in-process...")
             bench_saga(config, report)
             _say(f"ingest, {INGEST_RECORDS} records with and without idempotency, and in-process...")
             bench_ingest(config, report)
-            _say("labs: checks and `make lab-N` (solutions)...")
+            _say("labs: live execution alone, checks alone and `make lab-N` (solutions)...")
             bench_labs(config, report)
             bench_rss(config, report, idle)
         finally:
@@ -57,12 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop.tools.bench", description=sys.modules[__package__].__doc__.splitlines()[0])
     parser.add_argument("--no-demo", action="store_true", help="skip the fresh clone's `make demo`")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md, docs/benchmarks.json and README.md alone")
+    parser.add_argument("--only", choices=PARTS, help="measure one part alone (prints it; writes nothing, the files hold whole runs)")
     args = parser.parse_args(argv)
     for key in ("WORKSHOP_STATE_DIR", "WORKSHOP_EMULATOR_PORT", "WORKSHOP_RUNNER_PORT", "WORKSHOP_HOST_PORT", "WORKSHOP_XRAY_PORT", "WORKSHOP_EXPLORER_PORT"):
         os.environ.pop(key, None)  # the private stack's config is passed explicitly
     report = Report()
     bench_started = time.perf_counter()
-    run_on_private_stack(report)
+    run_on_private_stack(report, args.only)
+    if args.only:
+        print(render(report, machine(), head_commit(), time.perf_counter() - bench_started))
+        return 0
     if args.no_demo:
         report.figure("demo_fresh_clone_s", None, "skipped (--no-demo)")
     else:
