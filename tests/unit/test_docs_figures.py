@@ -162,7 +162,7 @@ def test_make_bench_rewrites_the_docs_after_it_writes_the_json(monkeypatch: pyte
     from workshop.tools.bench import run
 
     order: list[str] = []
-    monkeypatch.setattr(run, "run_on_private_stack", lambda report: None)
+    monkeypatch.setattr(run, "run_on_private_stack", lambda report, only=None: None)
     monkeypatch.setattr(run, "write_results", lambda text, figures: order.append("json written"))
     monkeypatch.setattr(docs_figures, "load", lambda path: order.append(f"docs read {path.name}") or BenchFigures({}))
     monkeypatch.setattr(docs_figures, "write_docs", lambda figures: order.append("docs rewritten") or [INSTRUCTOR])
