@@ -124,8 +124,11 @@ def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0, h
             timed_out = _timed_out(entries)
             if timed_out:
                 raise StuckError(_stuck(lam, arn, function, config, timed_out, terminal))
-            if handler is not None and recorded_errors(fetch_history(services, arn), entries, expected):
-                raise RunFailed(_first_error(lam, services, arn, terminal, handler, expected), arn, terminal)
+            errors = recorded_errors(fetch_history(services, arn), entries, expected) if handler is not None else []
+            if errors:
+                # a failed execution ended on its own, even when the status read above came a moment before it
+                ended = terminal or any(e.source == "execution" for e in errors) or _ended(lam, arn)
+                raise RunFailed(_first_error(lam, services, arn, ended, handler, expected), arn, ended)
         if terminal:
             break
         if now > deadline:
@@ -141,6 +144,14 @@ def read_live(config: Any, function: str, arn: str, deadline_s: float = 120.0, h
     ]
     result = json.loads(detail["Result"]) if detail.get("Result") else None
     return ExecutionRun(arn=arn, status=detail["Status"], result=result, error=detail.get("Error"), invocations=invocations, function=function)
+
+
+def _ended(lam: Any, arn: str) -> bool:
+    """The execution's status read again: it may have ended between the status read and the history read."""
+    try:
+        return lam.get_durable_execution(DurableExecutionArn=arn)["Status"] in TERMINAL
+    except Exception:  # noqa: BLE001 - then it is stopped, which is what an unknown status needs
+        return False
 
 
 LOGS_WAIT_S = 3.0  # the failed invocation's end (its log lines shipped): it suspends right after a failed attempt
