@@ -108,14 +108,22 @@ def _ended(inv: Invocation) -> str:
     return "ended"
 
 
-def replay_lines(timeline: Timeline) -> list[str]:
-    """One line per invocation: `2  ⏰ what woke it → ↺ replayed, ▶ ran → ⏸ suspended on` (plain text, no markup)."""
+def replay_lines(timeline: Timeline, width: int | None = None) -> list[str]:
+    """One line per invocation: `2  ⏰ what woke it → ↺ replayed, ▶ ran → ⏸ suspended on` (plain text, no markup).
+
+    `width`: the columns a line may take. What ran is cut first, so that what
+    woke the invocation and what it suspended on, the replay's story, stay whole.
+    """
     lines = []
     previous: Invocation | None = None
     for inv in timeline.invocations:
         replayed = f"↺ {len(inv.replayed)}, " if inv.replayed else ""
         ran = f"▶ {_names(inv.ran, failed_marks=True)}" if inv.ran else "▶ nothing new"
-        lines.append(f"{inv.number}  ⏰ {_woken_by(inv, previous)} → {replayed}{ran} → {_ended(inv)}")
+        head, middle, tail = f"{inv.number}  ⏰ {_woken_by(inv, previous)} → ", f"{replayed}{ran}", f" → {_ended(inv)}"
+        room = None if width is None else width - len(head) - len(tail)
+        if room is not None and len(middle) > room:
+            middle = middle[: max(room - 1, 3)] + "…"
+        lines.append(head + middle + tail)
         previous = inv
     return lines
 
@@ -123,7 +131,7 @@ def replay_lines(timeline: Timeline) -> list[str]:
 def show_replay(console: Console, timeline: Timeline, explorer_url: str, arn: str, timeline_command: str) -> None:
     """The compact replay, then the explorer link and the command for the full timeline."""
     console.print(Text(f"The replay ({timeline.status}), per invocation: ⏰ woken by → ▶ ran → ⏸ suspended on", style="bold"), no_wrap=True, overflow="ellipsis")
-    for line in replay_lines(timeline):
+    for line in replay_lines(timeline, console.width - 2):
         console.print(Text("  " + line), no_wrap=True, overflow="ellipsis")
     console.print("The grid, in the explorer: " + explorer_link(explorer_url, arn), soft_wrap=True, markup=False, highlight=False)
     console.print(f"The whole timeline: {timeline_command}", soft_wrap=True, markup=False, highlight=False)
