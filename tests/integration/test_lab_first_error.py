@@ -17,7 +17,7 @@ import pytest
 
 from tests.integration.test_lab_recovery import assert_clean, lab_command, labs  # noqa: F401 - labs is a fixture
 from workshop.config import StackConfig
-from workshop.labs.verdict import FAILING_LINES, PASSING_LINES
+from workshop.labs.verdict import FAILING_LINES, PASSING_LINES, terminal_rows
 
 pytestmark = pytest.mark.live
 
@@ -52,7 +52,7 @@ def test_a_name_error_in_a_retried_step_lab_3(labs: Path, live_stack: StackConfi
     ran = lab_command(["run", "3"], labs, live_stack, deadline_s=DEADLINE_S, env={"COLUMNS": "80"})
     assert_the_first_error(ran, "NameError: name 'metric' is not defined", line)
     assert "attempt 1" in ran.text  # the first attempt's, not the last retry's
-    assert len(ran.output.splitlines()) <= FAILING_LINES, ran.output
+    assert terminal_rows(ran.output, 80) <= FAILING_LINES, ran.output
     hint = lab_command(["hint", "3"], labs, live_stack, deadline_s=DEADLINE_S)
     assert "NameError: name 'metric' is not defined" in hint.text and "handler.py line" in hint.text, hint.output  # the run's error first
 
@@ -89,7 +89,7 @@ def test_a_passing_run_fits_40_lines_at_80_columns(labs: Path, live_stack: Stack
     ran = lab_command(["run", str(number)], labs, live_stack, deadline_s=120, env={"COLUMNS": "80", "LAB_TARGET": "solution"})
     assert_clean(ran)
     assert ran.code == 0, ran.output[-3000:]
-    assert len(ran.output.splitlines()) <= PASSING_LINES, f"{len(ran.output.splitlines())} lines:\n{ran.output}"
+    assert terminal_rows(ran.output, 80) <= PASSING_LINES, f"{terminal_rows(ran.output, 80)} rows at 80 columns:\n{ran.output}"
     assert "/execution?arn=" in ran.output  # the explorer's grid of this execution
     assert "Traceback" not in ran.output
 

@@ -202,3 +202,13 @@ def test_after_a_run_that_raised_a_stage_failing_only_with_it_is_not_checked() -
     third.add(Problem("expected a batchItemFailures entry"))
     checks = CheckRun("learner", {1: StageResult(1, True), 2: second, 3: third}, 1.0, "")
     assert _marks_after_an_error(find_lab(5), checks) == {1: True, 2: None, 3: False}
+
+
+def test_the_line_budget_counts_terminal_rows_a_long_line_folds_onto() -> None:
+    """A link printed unwrapped (so a copy is one line) takes several rows at 80 columns: the budget counts them."""
+    from workshop.labs.verdict import terminal_rows
+
+    assert terminal_rows("short\n" + "x" * 80 + "\n", 80) == 2
+    assert terminal_rows("x" * 81 + "\n", 80) == 2
+    assert terminal_rows("\x1b[1m" + "x" * 80 + "\x1b[0m\n\n", 80) == 2  # colour codes take no column; a blank line, one row
+    assert terminal_rows("é✓" * 40 + "\n", 80) == 1

@@ -97,6 +97,8 @@ def _metric_names(record: dict[str, Any]) -> list[str]:
 
 def signal_table(invocations: list[list[dict[str, Any]]]) -> Any:
     """One row per EMF record, numbered by the invocation whose log held it."""
+    from rich import box
+
     from workshop.render.tables import table_of
 
     rows = []
@@ -105,7 +107,8 @@ def signal_table(invocations: list[list[dict[str, Any]]]) -> Any:
             directive = record["_aws"]["CloudWatchMetrics"][0]
             dims = {d: record.get(d) for group in directive.get("Dimensions", []) for d in group}
             rows.append([str(number), f"{directive['Namespace']} {dims}", ", ".join(_metric_names(record))])
-    return table_of("metrics emitted per invocation (EMF records in the function's log)", ["invocation", "namespace / dimensions", "metrics"], rows)
+    # no top or bottom border: the table sits in make lab-3's verdict, whose rows are counted
+    return table_of("metrics emitted per invocation (EMF records in the function's log)", ["invocation", "namespace / dimensions", "metrics"], rows, box=box.SIMPLE_HEAD)
 
 
 def show_signal(console: Any, run: Any) -> None:

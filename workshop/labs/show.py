@@ -68,8 +68,12 @@ def show_header(lab: Lab, progress: LabProgress | None, target: str = "learner")
         "" if target == "learner"
         else f"\nRunning: [yellow]{escape(shown(lab.handler_path(target)))}[/] (LAB_TARGET={target}; your progress is not recorded)"
     )  # fmt: skip
+    # the goal on the first run (and under VERBOSE=1): after that the learner knows it, and the verdict needs the rows
+    from workshop.labs.verdict import verbose
+
+    goal = f"[bold]{escape(lab.goal)}[/]\n\n" if never or verbose() else ""
     console.print(Panel(
-        f"[bold]{escape(lab.goal)}[/]\n\nYou edit: [cyan]{escape(shown(lab.handler_path('learner')))}[/]\nWhere you are: {escape(where)}"
+        f"{goal}You edit: [cyan]{escape(shown(lab.handler_path('learner')))}[/]\nWhere you are: {escape(where)}"
         f"{running}\nThe story and the steps: {escape(shown(lab.path / 'README.md'))}",
         title=f"Lab {lab.number} — {lab.title}", expand=False,
     ))  # fmt: skip

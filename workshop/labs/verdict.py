@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import urllib.parse
 from collections.abc import Sequence
 from typing import Any
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
@@ -44,7 +46,8 @@ def verbose() -> bool:
 
 def explorer_link(explorer_url: str, arn: str) -> str:
     """The explorer's replay grid of this execution (its route: GET /execution?arn=), from the explorer's browser URL."""
-    return f"{explorer_url.rstrip('/')}/execution?{urllib.parse.urlencode({'arn': arn})}"
+    # ':', '/' and '$' may stand in a query as they are (RFC 3986): a link a row shorter at 80 columns, still one ARN
+    return f"{explorer_url.rstrip('/')}/execution?{urllib.parse.urlencode({'arn': arn}, safe=':/$')}"
 
 
 # ------------------------------------------------------------------ stages
@@ -169,17 +172,38 @@ PASSING_LINES = 40  # what a passing `make lab-N` may print at 80 columns
 FAILING_LINES = 60
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def terminal_rows(text: str, width: int) -> int:
+    """The rows `text` takes on a terminal `width` columns wide: a line longer than that folds onto more.
+
+    The budget is of rows, as the learner sees them: a long link or command
+    (printed unwrapped so a copy of it is one line) takes several.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return sum(max(1, -(-cell_len(_ANSI.sub("", line)) // max(width, 1))) for line in lines)
+
+
 class LineCount:
-    """Counts the lines a console has written (its file wrapped), so a lab's signal is shown only when it fits."""
+    """Counts the terminal rows a console has written (its file wrapped), so a lab's signal is shown only when it fits."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.lines = 0
+        self._written: list[str] = []
         self._file = console.file
         console.file = self  # type: ignore[assignment]
 
+    @property
+    def lines(self) -> int:
+        """Rows written so far, at the console's width (a line still open counts once it ends)."""
+        text = "".join(self._written)
+        return terminal_rows(text[: text.rfind("\n") + 1], self.console.width)
+
     def write(self, text: str) -> int:
-        self.lines += text.count("\n")
+        self._written.append(text)
         return self._file.write(text)
 
     def flush(self) -> None:
@@ -205,9 +229,9 @@ def show_signal_within(console: Console, show_signal: Any, run: Any, room: int, 
     if not verbose():
         probe = Console(file=io.StringIO(), width=console.width, color_system=None, force_terminal=False)
         show_signal(probe, run)
-        drawn = probe.file.getvalue()  # type: ignore[attr-defined]
-        if drawn.count("\n") > room - 1:  # its rule too
-            console.print(f"What to look at ({drawn.count(chr(10))} lines): {command}", soft_wrap=True, markup=False, highlight=False)
+        drawn = terminal_rows(probe.file.getvalue(), console.width)  # type: ignore[attr-defined]
+        if drawn > room - 1:  # its rule too
+            console.print(f"What to look at ({drawn} lines): {command}", soft_wrap=True, markup=False, highlight=False)
             return
     console.rule("what to look at")
     show_signal(console, run)
