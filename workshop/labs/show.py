@@ -31,11 +31,20 @@ console = Console()
 
 
 def shown(path: Path) -> str:
-    """A path as the learner reads it: from the repository's root when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
+    """A path as the learner reads it: from the repository's root when it is inside it.
+
+    Lab folders copied elsewhere (WORKSHOP_LABS_DIR, the workshop's own tests)
+    are shown from the folder that holds the copy, as short as a learner's.
+    """
+    from workshop.labs.manifest import LABS_DIR
+
+    resolved = path.resolve()
+    for root in (REPO_ROOT, LABS_DIR.parent):
+        try:
+            return str(resolved.relative_to(root))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def stack_command(args: Sequence[str], config: StackConfig | None = None) -> str:
