@@ -116,11 +116,21 @@ def test_an_execution_that_waits_forever_keeps_the_deadline_naming_what_it_waits
     assert "your code raised" not in ran.text
 
 
-def test_a_lab_whose_run_fails_by_design_still_checks_it_lab_5(labs: Path, live_stack: StackConfig) -> None:
-    """Lab 5's batch holds malformed bodies: until stage 3 the run fails on one, by design (FAILING_RUN_IS_CHECKED).
-    The error is still the verdict, and the stages are checked (✗ for their own reasons), not skipped."""
-    ran = lab_command(["run", "5"], labs, live_stack, deadline_s=DEADLINE_S, env={"LAB_TARGET": "starter"})
+@pytest.mark.parametrize(("number", "folder", "seen"), [
+    (5, "lab-5-parser", "the batch is half-written"),
+    (4, "lab-4-idempotency", "DurableExecutionArn, CheckpointToken"),
+])
+def test_a_starter_whose_run_fails_by_design_is_verdicted_by_its_stage(labs: Path, live_stack: StackConfig, number: int,
+                                                                      folder: str, seen: str) -> None:  # fmt: skip
+    """Labs 4 and 5: the starter fails the batch on a malformed body, by design (FAILING_RUN_IS_CHECKED), until a
+    later stage. The first stage that fails its own check is the verdict (its expected/seen box and hint), the
+    run's error one line under it: an error panel would send the learner to the line that raises, a later lesson."""
+    (labs / folder / "handler.py").write_text((labs / folder / "starter" / "handler.py").read_text())
+    ran = lab_command(["run", str(number)], labs, live_stack, deadline_s=DEADLINE_S, env={"COLUMNS": "80"})
     assert_clean(ran)
     assert ran.code == 1, ran.output[-3000:]
-    assert "your code raised an error" in ran.text and "✗ stage 1" in ran.output, ran.output[-3000:]
-    assert ran.output.count("Traceback") <= 1 and not any(text in ran.output for text in DEADLINE_TEXTS), ran.output[-3000:]
+    assert "✗ stage 1" in ran.output and "stage 1: what was expected, what was seen" in ran.text, ran.output[-3000:]
+    assert seen in ran.text, ran.output[-3000:]
+    assert "The run itself failed at handler.py line" in ran.text and "your code raised an error" not in ran.text, ran.output[-3000:]
+    assert "Traceback" not in ran.output and not any(text in ran.output for text in DEADLINE_TEXTS), ran.output[-3000:]
+    assert learners_rows(ran.output) <= FAILING_LINES, ran.output

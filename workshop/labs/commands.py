@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 from rich.panel import Panel
@@ -164,7 +165,13 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
                 if failed.ended and getattr(lab.module, "FAILING_RUN_IS_CHECKED", False):
                     # it ended on its own, and a run that fails on the payload's bad record is part of this lab's story
                     with phases.phase("checks"), console.status("running the stage checks…"):
-                        marks = _marks_after_an_error(lab, (pending or start_checks(lab, target, config)).result())
+                        checked = (pending or start_checks(lab, target, config)).result()
+                    pending = None
+                    marks = _marks_after_an_error(lab, checked)
+                    if any(mark is False for mark in marks.values()):  # a stage failed for its own reason: that is the verdict
+                        code = _report_failing_by_design(lab, target, failed, checked, marks, config, function, counted)
+                        phases.write()
+                        return code
                 elif pending is not None:
                     pending.stop()  # they would wait out what was stopped: "not checked", not failed
                 pending = None
@@ -262,6 +269,39 @@ def _report_first_error(lab: Lab, target: str, failed: RunFailed, before: LabPro
     if target == "learner":
         kept = {"stage": stage.number, **describe_advice(advice)}
         saved.record_run(config, lab.number, marks, kept)
+    return 1
+
+
+def _report_failing_by_design(lab: Lab, target: str, failed: RunFailed, checks: CheckRun, marks: dict[int, bool | None],
+                              config: StackConfig, function: Any, counted: LineCount) -> int:  # fmt: skip
+    """A run that failed as this lab's starter does by design (lab 4, 5: the batch fails on a bad record), with a
+    stage that failed its own check: the stage is the verdict, as in any run; the error is one line under it.
+
+    The error panel would send the learner to the line that raises, which is a later stage's lesson; the first
+    failing stage's expected/seen box and hint send them to this stage's, and the lab's signal still shows.
+    """
+    first = failed.first
+    where = f" at {lab.handler_path(target).name} line {first.line.line}" if first.line else ""
+    failing = next(s for s in lab.stages if marks.get(s.number) is False)
+    result = checks.stages[failing.number]
+    advice = advice_for(lab, failing, result)
+    console.rule("the verdict")
+    show_stages(lab, checks, advice, marks)
+    console.print(
+        f"The run itself failed{escape(where)}: {escape(first.headline)} — this lab's starter fails the batch that "
+        f"way until a later stage; start with stage {failing.number} above.", highlight=False,
+    )  # fmt: skip
+    _show_replay(lab, failed.arn, config)
+    show_signal = getattr(lab.module, "show_signal", None)
+    if show_signal:
+        try:
+            run = read_live(config, function.name, failed.arn, function.deadline_s)  # it ended: read back, for the signal
+        except AssertionError as exc:
+            console.print(f"[yellow]the run could not be read back for the lab's signal:[/] {escape(str(exc))}")
+        else:
+            show_signal_within(console, show_signal, run, FAILING_LINES - counted.lines, f"VERBOSE=1 make lab-{lab.number}")
+    if target == "learner":
+        saved.record_run(config, lab.number, marks, {"stage": failing.number, **describe_advice(advice)})
     return 1
 
 

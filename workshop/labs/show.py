@@ -88,7 +88,7 @@ def show_header(lab: Lab, progress: LabProgress | None, target: str = "learner")
     ))  # fmt: skip
 
 
-def problem_box(result: StageResult, limit: int = 2) -> str:
+def problem_box(result: StageResult, limit: int = 1) -> str:
     """The expected/seen box's text: each failure whole, labelled where it was seen."""
     parts = []
     for problem in result.problems[:limit]:
@@ -100,13 +100,18 @@ def problem_box(result: StageResult, limit: int = 2) -> str:
     return "\n\n".join(parts)
 
 
-def show_stages(lab: Lab, checks: CheckRun, advice: Advice | None) -> None:
-    """The stages one line each (verdict.py), then, for the first failing one, what was expected and seen, and the advice."""
+def show_stages(lab: Lab, checks: CheckRun, advice: Advice | None, marks: dict[int, bool | None] | None = None) -> None:
+    """The stages one line each (verdict.py), then, for the first failing one, what was expected and seen, and the advice.
+
+    `marks`: each stage's mark when not all were checked (None: "not checked", after a run that failed).
+    """
     from workshop.labs.verdict import show_stage_lines
 
-    rows = [(stage.number, stage.title, bool(checks.stages.get(stage.number) and checks.stages[stage.number].passed)) for stage in lab.stages]
+    if marks is None:
+        marks = {n: result.passed for n, result in checks.stages.items()}
+    rows = [(stage.number, stage.title, marks.get(stage.number, False)) for stage in lab.stages]
     show_stage_lines(console, rows, f"Lab {lab.number} stages (checked in {checks.seconds:.1f} s)")
-    failing = checks.first_failing()
+    failing = next((checks.stages[s.number] for s in lab.stages if marks.get(s.number) is False and s.number in checks.stages), None)
     if failing is None:
         console.print(f"[bold green]All {len(lab.stages)} stages of lab {lab.number} pass.[/] Compare with the solution: make lab-{lab.number}-solution")
         return

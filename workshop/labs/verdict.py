@@ -24,7 +24,7 @@ import re
 import urllib.parse
 from collections.abc import Sequence
 from typing import Any
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
@@ -123,9 +123,9 @@ def replay_lines(timeline: Timeline, width: int | None = None) -> list[str]:
         replayed = f"↺ {len(inv.replayed)}, " if inv.replayed else ""
         ran = f"▶ {_names(inv.ran, failed_marks=True)}" if inv.ran else "▶ nothing new"
         head, middle, tail = f"{inv.number}  ⏰ {_woken_by(inv, previous)} → ", f"{replayed}{ran}", f" → {_ended(inv)}"
-        room = None if width is None else width - len(head) - len(tail)
-        if room is not None and len(middle) > room:
-            middle = middle[: max(room - 1, 3)] + "…"
+        room = None if width is None else width - cell_len(head) - cell_len(tail)  # cells: ⏰ takes two columns
+        if room is not None and cell_len(middle) > room:
+            middle = set_cell_size(middle, max(room - 1, 3)).rstrip() + "…"
         lines.append(head + middle + tail)
         previous = inv
     return lines
