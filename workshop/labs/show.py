@@ -57,6 +57,17 @@ def show_commands(console: Console, label: str, *commands: Sequence[str]) -> Non
         console.print("  " + stack_command(args), soft_wrap=True, markup=False, highlight=False)
 
 
+def time_scale_line(lab: Lab) -> str:
+    """The header's word on the lab's faster timers (lab.py's TIME_SCALE), or nothing at real time.
+
+    The history keeps the real clock: a 1 s wait still says 1 s and ends sooner.
+    """
+    if lab.time_scale <= 1:
+        return ""
+    what = "waits and timeouts" if lab.scale_callback_timeouts else "waits"
+    return f"\n[dim]Durable {what} run {lab.time_scale:g}x faster here (lab functions only).[/]"
+
+
 def show_header(lab: Lab, progress: LabProgress | None, target: str = "learner") -> None:
     stage = progress.first_unpassed if progress else (lab.stages[0] if lab.stages else None)
     never = progress is None or progress.last_run is None
@@ -74,7 +85,7 @@ def show_header(lab: Lab, progress: LabProgress | None, target: str = "learner")
     goal = f"[bold]{escape(lab.goal)}[/]\n\n" if never or verbose() else ""
     console.print(Panel(
         f"{goal}You edit: [cyan]{escape(shown(lab.handler_path('learner')))}[/]\nWhere you are: {escape(where)}"
-        f"{running}\nThe story and the steps: {escape(shown(lab.path / 'README.md'))}",
+        f"{running}\nThe story and the steps: {escape(shown(lab.path / 'README.md'))}{time_scale_line(lab)}",
         title=f"Lab {lab.number} — {lab.title}", expand=False,
     ))  # fmt: skip
 
