@@ -210,3 +210,12 @@ def test_a_runner_without_the_internals_is_refused() -> None:
 
     with pytest.raises(fs.FunctionScaleUnsupported, match="Executor._clock is missing"):
         fs.check_internals(Partial())
+
+
+def test_an_aws_shaped_arn_names_its_function_without_reading_the_store(runner: WebRunner, tmp_path: Path) -> None:
+    scaled_runner(runner, tmp_path)
+    installed = fs.FunctionTimeScale(runner, lambda name: fs.REAL_TIME)
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:lab-fn:$LATEST/durable-execution/lab-fn/0b1c/7d8e"
+    assert installed.function_of(arn) == "lab-fn"
+    assert installed.function_of("not-stored/anywhere") is None  # unknown: real time, no error
+

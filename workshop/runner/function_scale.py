@@ -69,6 +69,7 @@ import inspect
 import json
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ CALLBACKS_KEY = "WorkshopTimeScaleCallbackTimeouts"  # true: its callback and he
 MAX_SCALE = 1000.0
 # A wake-up fired this much before its scaled moment still counts as due (timer granularity).
 DUE_TOLERANCE = timedelta(milliseconds=10)
+REMEMBERED_NAMES = 10_000  # execution -> function, for ARNs that do not name it (oldest forgotten first)
 
 
 class FunctionScaleUnsupported(RecoveryUnsupported):
@@ -252,20 +254,30 @@ class FunctionTimeScale:
         self.timers = _Timers()
         self._lock = threading.Lock()
         self._armed: dict[str, ArmedWakeUp] = {}
-        self._function_of: dict[str, str] = {}
+        self._function_of: OrderedDict[str, str] = OrderedDict()  # ARNs without the function in them
 
     # -- which execution, which scale
 
-    def scale_of_execution(self, execution_arn: str) -> FunctionScale:
-        name = self._function_of.get(execution_arn)
+    def function_of(self, execution_arn: str) -> str | None:
+        """The execution's function: from its ARN when it has AWS's shape (aws_shapes.py), else from the store (remembered)."""
+        if ":function:" in execution_arn:
+            return bare_name(execution_arn.split("/", 1)[0])
+        with self._lock:
+            name = self._function_of.get(execution_arn)
         if name is None:
             try:
                 name = bare_name(self.runner._store.load(execution_arn).start_input.function_name)
             except Exception:  # noqa: BLE001 - an execution the store cannot give runs in real time
-                return REAL_TIME
+                return None
             with self._lock:
                 self._function_of[execution_arn] = name
-        return self.scale_of(name)
+                while len(self._function_of) > REMEMBERED_NAMES:
+                    self._function_of.popitem(last=False)
+        return name
+
+    def scale_of_execution(self, execution_arn: str) -> FunctionScale:
+        name = self.function_of(execution_arn)
+        return REAL_TIME if name is None else self.scale_of(name)
 
     @contextmanager
     def arming(self, execution_arn: str, callbacks: bool) -> Iterator[None]:
