@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop.paste import pasteable
+from workshop.runner import function_configs
 from workshop.watched_file import WatchedFile
 
 # {"functions": {name: {...}}, "event_source_mappings": [{...}], "stacks": {name: {...}}}
@@ -93,13 +94,18 @@ def write(config: Any, registry: Registry) -> None:
         _replace(path, registry)
 
 
-def update(config: Any, change: Callable[[Registry], None]) -> None:
-    """Change the registry in place: a locked read-modify-write; the function host re-reads it."""
+def update(config: Any, change: Callable[[Registry], None], then: Callable[[Registry], None] | None = None) -> None:
+    """Change the registry in place: a locked read-modify-write; the function host re-reads it.
+
+    `then` runs with the changed registry while the lock is still held (a file derived from it).
+    """
     path = _path(config)
     with _locked(path):
         registry = load(config)
         change(registry)
         _replace(path, registry)
+        if then is not None:
+            then(registry)
 
 
 def stack_of(entry: dict[str, Any]) -> str | None:
@@ -175,7 +181,14 @@ def _update_or_create(config: Any, change: Callable[[Registry], None]) -> None:
 
 
 def register_copy(
-    config: Any, name: str, code_dir: str, base_function: str, env_overrides: dict[str, str | None], timeout_s: int | None = None
+    config: Any,
+    name: str,
+    code_dir: str,
+    base_function: str,
+    env_overrides: dict[str, str | None],
+    timeout_s: int | None = None,
+    time_scale: float | None = None,
+    scale_callback_timeouts: bool = False,
 ) -> None:
     """Add (or refresh) `name`: a copy of a provisioned function running other code (a lab's handler).
 
@@ -184,6 +197,14 @@ def register_copy(
     keeps it; the lab runner registers it again before every run all the same
     (the base function's settings may have changed). `timeout_s` replaces
     the base function's timeout (the lab tests' short deadlines, WORKSHOP_LAB_STEP_TIMEOUT_S).
+    `time_scale` above 1: the runner fires the copy's waits and retry back-offs
+    that many times sooner, and its callback and heartbeat timeouts too with
+    `scale_callback_timeouts` (workshop/runner/function_scale.py says why
+    that is a choice); unset, the copy keeps real time.
+
+    The runner's function configs are written again under the registry's
+    lock, so the runner sees the copy (and its scale) before its first
+    execution, and two copies registered at once cannot drop each other's.
     """
     from workshop.config import REPO_ROOT
 
@@ -210,8 +231,14 @@ def register_copy(
         }
         if timeout_s is not None:
             registry["functions"][name]["timeout"] = timeout_s
+        copy = registry["functions"][name]
+        copy.pop("time_scale", None)
+        copy.pop("time_scale_callback_timeouts", None)
+        if time_scale is not None and time_scale > 1:
+            copy["time_scale"] = time_scale
+            copy["time_scale_callback_timeouts"] = scale_callback_timeouts
 
-    update(config, add)
+    update(config, add, then=lambda registry: function_configs.write(config.state_dir, registry))
 
 
 class Watched(WatchedFile[Registry]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -11,11 +12,17 @@ from pathlib import Path
 import pytest
 
 from workshop import registry
+from workshop.runner import function_configs
+from workshop.runner.function_scale import CALLBACKS_KEY, CONFIG_KEY
 
 
 @dataclass
 class _Config:
     registry_path: Path
+
+    @property
+    def state_dir(self) -> Path:
+        return self.registry_path.parent
 
     def stack_path(self, path: str | Path) -> str:
         return str(path)
@@ -51,6 +58,20 @@ def test_a_copy_takes_the_base_functions_settings_and_its_own_code(tmp_path: Pat
     assert copy["environment"] == {"TABLE": "t", "EXTRA": "1"}
     with pytest.raises(SystemExit, match="not provisioned"):
         registry.register_copy(config, "other", "/mine", "missing-base", {})
+
+
+def test_a_copy_with_a_time_scale_reaches_the_runners_function_configs(tmp_path: Path) -> None:
+    config = _Config(tmp_path / "functions.json")
+    registry.write(config, {"functions": {"base": {"durable": {"ExecutionTimeout": 60}}}, "event_source_mappings": []})
+    registry.register_copy(config, "lab-copy", "/mine", "base", {}, time_scale=20, scale_callback_timeouts=True)
+    registry.register_copy(config, "real-copy", "/mine", "base", {})
+    configs = json.loads(function_configs.path_of(config.state_dir).read_text())
+    assert configs["lab-copy"] == {"DurableConfig": {"ExecutionTimeout": 60}, CONFIG_KEY: 20.0, CALLBACKS_KEY: True}
+    assert configs["real-copy"] == configs["base"] == {"DurableConfig": {"ExecutionTimeout": 60}}
+    # registered again at real time: the scale is gone
+    registry.register_copy(config, "lab-copy", "/mine", "base", {})
+    assert "time_scale" not in registry.function(config, "lab-copy")
+    assert CONFIG_KEY not in json.loads(function_configs.path_of(config.state_dir).read_text())["lab-copy"]
 
 
 def test_the_hosts_view_follows_the_file(tmp_path: Path) -> None:

@@ -71,6 +71,10 @@ class Lab:
     checks_read_the_live_run: bool = False
     module: ModuleType | None = None
     pitfalls: list[Pitfall] = field(default_factory=list)  # lab.py's PITFALLS
+    # lab.py's TIME_SCALE: the runner fires the lab function's waits and retry back-offs this many
+    # times sooner (workshop/runner/function_scale.py); SCALE_CALLBACK_TIMEOUTS: its callback timeouts too
+    time_scale: float = 1.0
+    scale_callback_timeouts: bool = False
 
     @property
     def function_name(self) -> str:
@@ -150,6 +154,8 @@ def _load(entry: LabEntry) -> Lab:
         checks_read_the_live_run=bool(getattr(meta, "CHECKS_READ_THE_LIVE_RUN", False)),
         module=meta,
         pitfalls=list(getattr(meta, "PITFALLS", [])),
+        time_scale=float(getattr(meta, "TIME_SCALE", 1.0)),
+        scale_callback_timeouts=bool(getattr(meta, "SCALE_CALLBACK_TIMEOUTS", False)),
     )
 
 

@@ -66,6 +66,18 @@ def show_commands(console: Console, label: str, *commands: Sequence[str]) -> Non
         console.print("  " + stack_command(args), soft_wrap=True, markup=False, highlight=False)
 
 
+def time_scale_line(lab: Lab) -> str:
+    """The header's word on the lab's faster timers (lab.py's TIME_SCALE), or nothing at real time.
+
+    The history keeps the real clock: a 1 s wait still says 1 s and ends sooner,
+    which only the full timeline shows (VERBOSE=1, or `workshop timeline`).
+    """
+    if lab.time_scale <= 1:
+        return ""
+    what = "waits and timeouts" if lab.scale_callback_timeouts else "waits"
+    return f"[dim]Durable {what} run {lab.time_scale:g}x faster here (lab functions only).[/]"
+
+
 def show_header(lab: Lab, progress: LabProgress | None, target: str = "learner") -> None:
     stage = progress.first_unpassed if progress else (lab.stages[0] if lab.stages else None)
     never = progress is None or progress.last_run is None
@@ -80,7 +92,9 @@ def show_header(lab: Lab, progress: LabProgress | None, target: str = "learner")
     # the goal on the first run (and under VERBOSE=1): after that the learner knows it, and the verdict needs the rows
     from workshop.labs.verdict import verbose
 
-    goal = f"[bold]{escape(lab.goal)}[/]\n\n" if never or verbose() else ""
+    # The faster timers are said with the goal, in the row that set it apart (no row more for the budget):
+    # on the first run, and under VERBOSE=1, whose whole timeline shows the durations the compact verdict does not.
+    goal = f"[bold]{escape(lab.goal)}[/]\n{time_scale_line(lab)}\n" if never or verbose() else ""
     console.print(Panel(
         f"{goal}You edit: [cyan]{escape(shown(lab.handler_path('learner')))}[/]\nWhere you are: {escape(where)}"
         f"{running}\nThe story and the steps: {escape(shown(lab.path / 'README.md'))}",

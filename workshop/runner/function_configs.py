@@ -6,6 +6,11 @@ of a template deployed later (``workshop deploy``) would be unknown to it and a
 owns the file: ``write()`` builds it from the function registry (the provisioner
 and ``workshop deploy`` / ``delete`` call it), and ``watched()`` gives the
 launcher a FunctionConfigs whose entries are read again whenever the file changes.
+
+A function registered with a ``time_scale`` above 1 (a lab's copy) carries it
+as ``WorkshopTimeScale`` (and ``WorkshopTimeScaleCallbackTimeouts`` when its
+callback timeouts are scaled too): the runner's own parser ignores keys it
+does not know, and workshop/runner/function_scale.py reads them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workshop.runner.function_scale import CALLBACKS_KEY, CONFIG_KEY
 from workshop.watched_file import WatchedFile
 
 if TYPE_CHECKING:  # the runner's package is imported by the launcher only: `make up` and deploys need not load it
@@ -27,12 +33,19 @@ def path_of(state_dir: Path) -> Path:
     return Path(state_dir) / "runner" / "function-configs.json"
 
 
+def entry_of(fn: dict[str, Any]) -> dict[str, Any]:
+    """One function's entry: its DurableConfig when durable, its time scale when above 1."""
+    entry: dict[str, Any] = {"DurableConfig": fn["durable"]} if fn.get("durable") else {}
+    if float(fn.get("time_scale") or 1) > 1:
+        entry[CONFIG_KEY] = float(fn["time_scale"])
+        if fn.get("time_scale_callback_timeouts"):
+            entry[CALLBACKS_KEY] = True
+    return entry
+
+
 def write(state_dir: Path, registry: dict[str, Any]) -> Path:
     """Every registered function, durable ones with their DurableConfig (a whole-file replace)."""
-    configs = {
-        name: ({"DurableConfig": fn["durable"]} if fn.get("durable") else {})
-        for name, fn in registry.get("functions", {}).items()
-    }
+    configs = {name: entry_of(fn) for name, fn in registry.get("functions", {}).items()}
     path = path_of(state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")

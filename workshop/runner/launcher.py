@@ -14,6 +14,10 @@ differences:
 - WORKSHOP_TIME_SCALE=N runs the runner's clock N times faster (every durable
   timer, callback and heartbeat timeouts included; workshop/runner/timescale.py).
   Unset or 1: no change.
+- A function whose configs entry has ``WorkshopTimeScale: N`` (a lab's copy,
+  registered with a ``time_scale``) gets its waits, retry back-offs and
+  callback timeouts fired N times sooner; every other function keeps its time
+  (workshop/runner/function_scale.py).
 - The sqlite store's file is held open for the runner's life (keep_store_open):
   the store opens and closes a connection per call, and SQLite checkpoints and
   deletes the WAL, with an fsync, whenever its last connection closes: every
@@ -56,6 +60,7 @@ from aws_durable_execution_sdk_python_testing.web.server import WebServiceConfig
 
 from workshop.runner.aws_shapes import install_aws_shapes
 from workshop.runner.function_configs import watched
+from workshop.runner.function_scale import install_function_scale
 from workshop.runner.heartbeats import HeartbeatLog, heartbeat_log_path, install_heartbeat_log
 from workshop.runner.internals import RecoveryUnsupported, check_internals
 from workshop.runner.recovery import recover
@@ -127,6 +132,8 @@ class RunnerApp(CliApp):
                 check_internals(runner)  # fail before serving anything if recovery cannot work
                 install_aws_shapes(runner)  # before recovery, which may start executions' invocations
                 install_time_scale(runner, args.store_type, args.store_path, args.skip_time)  # WORKSHOP_TIME_SCALE; 1 = no change
+                # after the global scale (it wraps that clock), before recovery (which re-arms through it)
+                install_function_scale(runner, Path(args.watch_function_configs) if args.watch_function_configs else None)
                 path = heartbeat_log_path(args.store_type, args.store_path)
                 heartbeats = HeartbeatLog(path) if path else None
                 if heartbeats:

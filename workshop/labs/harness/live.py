@@ -61,13 +61,18 @@ class LiveFunction:
 def deploy(lab: Lab, target: str, config: Any) -> LiveFunction:
     """Register the target's code as the lab's function (from lab.py's BASE_FUNCTION) and do the lab's set-up.
 
+    With lab.py's TIME_SCALE, the runner fires that function's durable timers
+    sooner (the registry writes the runner's function configs before this
+    returns, so the first execution already runs scaled).
+
     `make up` rewrites the registry from the template, so this runs before every live run.
     """
     from workshop import registry
 
     name = function_name(lab, target)
     registry.register_copy(config, name, str(lab.handler_path(target).parent), lab.base_function, lab.env_overrides,
-                           timeout_s=step_timeout_s())  # fmt: skip
+                           timeout_s=step_timeout_s(), time_scale=lab.time_scale,
+                           scale_callback_timeouts=lab.scale_callback_timeouts)  # fmt: skip
     lab.prepare_live(config)
     return LiveFunction(config=config, name=name, deadline_s=deadlines(lab).live_s)
 
