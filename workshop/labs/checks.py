@@ -151,15 +151,16 @@ class PendingChecks:
         """The live execution make lab-N just started, for checks started with follow_live_run.
 
         Written whole (a rename), so the fixture never reads half an ARN. The
-        checks' deadline counts from here: before it, they only waited for the
-        stack and the deploy, which have deadlines of their own.
+        checks' deadline counts from here, for checks that do not read the run
+        too (started beside it all the same): before it, they only waited for
+        the stack and the deploy, which have deadlines of their own.
         """
-        if self._handover is None:
-            raise ValueError("these checks were not started to follow a live run (follow_live_run=False)")
+        self._deadline_from = time.monotonic()
+        if self._handover is None:  # checks with live runs of their own: only their deadline restarts
+            return
         partial = self._handover.with_suffix(".partial")
         partial.write_text(arn, encoding="utf-8")
         os.replace(partial, self._handover)
-        self._deadline_from = time.monotonic()
 
     def stop(self) -> None:
         """Not waited for after all (make lab-N interrupted): stop the subprocess and its group."""
