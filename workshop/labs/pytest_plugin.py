@@ -93,7 +93,7 @@ def in_process_run(lab: Lab, lab_handler: ModuleType) -> ExecutionRun:
     return _expect_end("in_process_run", lab, run_saga(lab_handler.lambda_handler, lab.payload))
 
 
-_started_early: dict[str, bool] = {}  # the ARN live_run_started started: read back by live_run yet?
+_started_early: dict[str, bool] = {}  # the ARN start_live_early started: read back yet?
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -103,34 +103,54 @@ def live_run_started(request: pytest.FixtureRequest) -> Iterator[str | None]:
     Why: the checks alone ran the in-process checks (a second or more) and then
     the live execution (seconds of durable waits), one after the other. Started
     first, the execution runs on the stack while the in-process checks run here;
-    live_run then reads it back (LAB_LIVE_EXECUTION, as under make lab-N). Not
-    when make lab-N hands its own run over, nor when no check reads live_run. An
-    execution started and never read (a run stopped early, -x) is stopped at the end.
+    live_run then reads it back (LAB_LIVE_EXECUTION, as under make lab-N).
     """
-    wanted = any("live_run" in getattr(item, "fixturenames", ()) for item in request.session.items)
+    arn = start_live_early(request, ("live_run",))
+    yield arn
+    end_live_early(arn)
+
+
+def start_live_early(request: pytest.FixtureRequest, fixtures: tuple[str, ...]) -> str | None:
+    """Deploy and start the lab's payload when a collected check uses one of `fixtures`; its ARN.
+
+    Not when make lab-N hands its own run over (LAB_LIVE_EXECUTION or its
+    file), nor when no check reads the run. Set as LAB_LIVE_EXECUTION, so
+    harness/live.py's live_run reads it back; pair with end_live_early().
+    """
+    wanted = any(set(fixtures) & set(getattr(item, "fixturenames", ())) for item in request.session.items)
     if not wanted or os.environ.get(LIVE_EXECUTION_ENV) or os.environ.get(LIVE_EXECUTION_FILE_ENV):
-        yield None
-        return
-    lab, target = request.getfixturevalue("lab"), request.getfixturevalue("target")
+        return None
     from workshop.config import StackConfig
 
+    lab, target = request.getfixturevalue("lab"), request.getfixturevalue("target")
     config = StackConfig()
     live.ensure_stack(config)
     arn = live.deploy(lab, target, config).start(lab.payload)
     os.environ[LIVE_EXECUTION_ENV] = arn
     _started_early[arn] = False
-    yield arn
+    return arn
+
+
+def read_early() -> None:
+    """The fixture reading the live run calls this: the execution start_live_early started is read back."""
+    arn = os.environ.get(LIVE_EXECUTION_ENV, "")
+    if arn in _started_early:
+        _started_early[arn] = True
+
+
+def end_live_early(arn: str | None) -> None:
+    """At the session's end: an execution started early and never read (-x, a stopped run) is stopped on the stack."""
+    if arn is None:
+        return
     os.environ.pop(LIVE_EXECUTION_ENV, None)
-    if not _started_early.pop(arn, True):
-        _stop_unread(config, arn)
-
-
-def _stop_unread(config: object, arn: str) -> None:
-    """Nothing read it: it does not keep retrying on the stack after the checks end."""
-    from workshop.config import boto3_client
+    if _started_early.pop(arn, True):
+        return
+    from workshop.config import StackConfig, boto3_client
 
     try:
-        boto3_client("lambda", config).stop_durable_execution(DurableExecutionArn=arn, Error={"ErrorType": "LabChecksEnded", "ErrorMessage": "the checks ended before reading it"})  # type: ignore[arg-type]
+        boto3_client("lambda", StackConfig()).stop_durable_execution(
+            DurableExecutionArn=arn, Error={"ErrorType": "LabChecksEnded", "ErrorMessage": "the checks ended before reading it"}
+        )
     except Exception:  # noqa: BLE001 - it ended meanwhile: nothing to stop
         pass
 
@@ -142,7 +162,5 @@ def live_run(lab: Lab, target: str) -> ExecutionRun:
     Under make lab-N, the execution that command just ran (LAB_LIVE_EXECUTION), read back;
     in the checks alone, the one live_run_started started before the first check.
     """
-    arn = os.environ.get(LIVE_EXECUTION_ENV, "")
-    if arn in _started_early:
-        _started_early[arn] = True
+    read_early()
     return _expect_end("live_run", lab, live.live_run(lab, target))
