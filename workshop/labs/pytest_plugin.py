@@ -2,7 +2,7 @@
 
 Each lab's checks/conftest.py imports them and names its lab folder, e.g.::
 
-    from workshop.labs.pytest_plugin import in_process_run, lab_at, lab_handler, live_run, live_run_started, target  # noqa: F401
+    from workshop.labs.pytest_plugin import early_live_run, in_process_run, lab_at, lab_handler, live_run, target  # noqa: F401
 
     lab = lab_at(__file__)
 
@@ -12,7 +12,7 @@ the learner's `handler.py` (default), the pristine `starter/` or the
 `solution/`. Behaviour checks use one in-process execution per session
 (fast; workshop/labs/harness/ has one harness per service); the live checks
 use one real execution on the local stack (harness/live.py), started before
-the first check (live_run_started) so it runs while the in-process ones do.
+the first check (early_live_run) so it runs while the in-process ones do.
 """
 
 from __future__ import annotations
@@ -97,8 +97,11 @@ _started_early: dict[str, bool] = {}  # the ARN start_live_early started: read b
 
 
 @pytest.fixture(scope="session", autouse=True)
-def live_run_started(request: pytest.FixtureRequest) -> Iterator[str | None]:
+def early_live_run(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """The lab's live execution, started before the first check when a check reads `live_run`.
+
+    Named so that it does not start with "live": every check uses it (autouse), and
+    report_plugin.py says "on the stack" of a check that uses a `live*` fixture.
 
     Why: the checks alone ran the in-process checks (a second or more) and then
     the live execution (seconds of durable waits), one after the other. Started
@@ -160,7 +163,7 @@ def live_run(lab: Lab, target: str) -> ExecutionRun:
     """One real execution of the lab's payload on the local stack (started if it is not running).
 
     Under make lab-N, the execution that command just ran (LAB_LIVE_EXECUTION), read back;
-    in the checks alone, the one live_run_started started before the first check.
+    in the checks alone, the one early_live_run started before the first check.
     """
     read_early()
     return _expect_end("live_run", lab, live.live_run(lab, target))

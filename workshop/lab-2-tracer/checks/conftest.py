@@ -34,7 +34,7 @@ def traced_run(lab: Lab, lab_handler: ModuleType) -> TracedRun:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def live_run_started(request: pytest.FixtureRequest) -> Iterator[str | None]:
+def early_live_run(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """The live execution, started before the first check (pytest_plugin.start_live_early), outside Lambda mode."""
     with environment(STACK_CLEAN):
         arn = start_live_early(request, ("live_traced_run",))
