@@ -89,7 +89,9 @@ NO_PLUGIN_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 # so checks that read make lab-N's execution expect that run's ids, not ids of their own.
 RUN_ID_ENV = "LAB_RUN_ID"
 # pytest's own options for the checks: the plugin that labels each failure, and no cut assertion text
-PYTEST_OPTIONS = ("-p", "workshop.labs.report_plugin", "-o", "truncation_limit_lines=0", "-o", "truncation_limit_chars=0")
+# and the process's end at pytest's (quick_exit.py: no interpreter teardown after the last check)
+PYTEST_OPTIONS = ("-p", "workshop.labs.report_plugin", "-p", "workshop.labs.quick_exit",
+                  "-o", "truncation_limit_lines=0", "-o", "truncation_limit_chars=0")  # fmt: skip
 
 
 class PendingChecks:
