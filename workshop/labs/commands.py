@@ -11,6 +11,7 @@ work with handler.py deleted; `__main__` turns Ctrl-C into one line and 130.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 import shutil
@@ -210,6 +211,7 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
         raise
     running = f"your {lab.handler_path('learner').name}" if target == "learner" else f"{target}/handler.py"
     run: ExecutionRun | None = None
+    after_run: _AfterRun | None = None
     try:
         with phases.phase("live"):
             function = deploy(lab, target, config)  # the function the live checks run, or read back
@@ -249,6 +251,9 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
                 from workshop.render.console import show_timeline
 
                 show_timeline(run.arn)
+        if run is not None:  # read while the checks finish (the main thread only waits for them meanwhile)
+            after_run = _AfterRun(lab, run, config)
+            after_run.start()
         with phases.phase("checks"):  # what is left of them once the live run is shown
             with console.status("running the stage checks…"):
                 checks = (pending or start_checks(lab, target, config)).result()
@@ -259,9 +264,13 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
                 saved.record_run(config, lab.number, {n: s.passed for n, s in checks.stages.items()}, kept)
         console.rule("the verdict")
         show_stages(lab, checks, advice)
-        _show_replay(lab, run.arn if run else arn, config)
+        if after_run is not None:
+            after_run.join()
+        _show_replay(lab, run.arn if run else arn, config, after_run.timeline if after_run else None)
         show_signal = getattr(lab.module, "show_signal", None)
         if run is not None and show_signal:
+            if after_run is not None and after_run.signal is not None:
+                show_signal = functools.partial(show_signal, measured=after_run.signal)
             room = (PASSING_LINES if checks.all_passed else FAILING_LINES) - counted.lines
             show_signal_within(console, show_signal, run, room, f"VERBOSE=1 make lab-{lab.number}")
     except _ImportFailed as failed:
@@ -283,17 +292,56 @@ def _stack_line(line: str) -> None:
     console.print(line.split(":", 1)[0] if line.startswith("stack healthy") else line, highlight=False)
 
 
-def _show_replay(lab: Lab, arn: str, config: StackConfig) -> None:
-    """The replay in one line per invocation, and the explorer's link (a stack that stopped meanwhile: one line)."""
-    from workshop.explorer import browser_url
+class _AfterRun(threading.Thread):
+    """What the verdict shows after the stages, read from the stack while the checks still run.
+
+    Why: the replay's timeline (0.1-0.4 s: the history, the invocation index,
+    the log lines) and lab 4's signal (a second delivery of the batch, about
+    half a second) were read after the checks had ended, one after the other.
+    The main thread does nothing with boto3 until join() (it waits for the
+    checks' subprocess), so the clients made here never race its own. A
+    failure is kept and said where the verdict shows that part.
+    """
+
+    def __init__(self, lab: Lab, run: ExecutionRun, config: StackConfig) -> None:
+        super().__init__(name="lab-after-run", daemon=True)
+        self.lab, self.run_read, self.config = lab, run, config
+        self.timeline: Any = None  # load_timeline's (timeline, function), or the exception it raised
+        self.signal: Any = None  # lab.py's measure_signal(run), when the lab has one
+
+    def run(self) -> None:
+        self.timeline = _load_replay(self.run_read.arn, self.config)
+        measure = getattr(self.lab.module, "measure_signal", None)
+        if measure is not None:
+            try:
+                self.signal = measure(self.run_read)
+            except Exception:  # noqa: BLE001 - show_signal measures it again and says what failed
+                self.signal = None
+
+
+def _load_replay(arn: str, config: StackConfig) -> Any:
+    """load_timeline()'s answer, or the exception it raised (the verdict stands without the replay)."""
     from workshop.inspect import Services
     from workshop.inspect.execution import load_timeline
 
     try:
-        timeline, _function = load_timeline(Services(config=config), arn)
-    except Exception as exc:  # noqa: BLE001 - the verdict stands without the replay
-        console.print(f"[yellow]the replay could not be read back:[/] {escape(str(exc))}")
+        return load_timeline(Services(config=config), arn)
+    except Exception as exc:  # noqa: BLE001 - said by _show_replay
+        return exc
+
+
+def _show_replay(lab: Lab, arn: str, config: StackConfig, loaded: Any = None) -> None:
+    """The replay in one line per invocation, and the explorer's link (a stack that stopped meanwhile: one line).
+
+    `loaded`: _load_replay()'s answer, read beforehand (_AfterRun); else read here.
+    """
+    from workshop.explorer import browser_url
+
+    loaded = _load_replay(arn, config) if loaded is None else loaded
+    if isinstance(loaded, Exception):
+        console.print(f"[yellow]the replay could not be read back:[/] {escape(str(loaded))}")
         return
+    timeline, _function = loaded
     command = f"VERBOSE=1 make lab-{lab.number}, or " + stack_command([".venv/bin/workshop", "timeline", arn], config)
     show_replay(console, timeline, browser_url(config), arn, command)
 
