@@ -414,6 +414,9 @@ def _report_failing_by_design(lab: Lab, target: str, failed: RunFailed, checks: 
         except AssertionError as exc:
             console.print(f"[yellow]the run could not be read back for the lab's signal:[/] {escape(str(exc))}")
         else:
+            measure = getattr(lab.module, "measure_signal", None)
+            if measure is not None:  # once: show_signal_within draws it twice (once to count its lines)
+                show_signal = functools.partial(show_signal, measured=measure(run))
             show_signal_within(console, show_signal, run, FAILING_LINES - counted.lines, f"VERBOSE=1 make lab-{lab.number}")
     if target == "learner":
         saved.record_run(config, lab.number, marks, {"stage": failing.number, **describe_advice(advice)})
