@@ -133,8 +133,9 @@ def test_run_names_the_edited_starter_before_its_header(repo: Path, monkeypatch:
     def up(*_args: object, **_kwargs: object) -> None:
         raise _StackStarted
 
+    monkeypatch.setattr(stack, "ready", lambda *_args: False)  # so make lab-N calls up
     monkeypatch.setattr(stack, "up", up)
-    monkeypatch.setattr(commands, "check", lambda *_args: None)  # no import-check subprocess
+    monkeypatch.setattr(commands, "import_problem", lambda *_args: None)  # no import-check subprocess
     lab = find_lab(1)
     _edit(lab.handler_path("starter"))
     with console.capture() as captured, pytest.raises(_StackStarted):

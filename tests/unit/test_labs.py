@@ -230,3 +230,19 @@ def test_waiting_for_a_handover_that_never_comes_ends_with_its_cause(tmp_path, m
     monkeypatch.setenv(LIVE_EXECUTION_FILE_ENV, str(tmp_path / "never-written.txt"))
     with pytest.raises(StuckError, match="started no live execution within 0 s"):
         handed_over(deadline_s=0.1)
+
+
+def test_the_checks_pytest_ends_at_once_with_its_status_and_its_report(tmp_path):
+    """quick_exit.py skips the interpreter's teardown: pytest's exit status and JUnit report must survive it."""
+    import os
+    import sys
+
+    (tmp_path / "test_one.py").write_text("def test_fails():\n    assert False, 'seen'\n\ndef test_passes():\n    pass\n")
+    report = tmp_path / "report.xml"
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", str(tmp_path), "-q", "-p", "no:cacheprovider", "-p", "workshop.labs.quick_exit", f"--junitxml={report}"],
+        capture_output=True, text=True, env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}, timeout=120,
+    )  # fmt: skip
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "1 failed, 1 passed" in ran.stdout, ran.stdout
+    assert 'failures="1"' in report.read_text(encoding="utf-8")

@@ -89,7 +89,9 @@ NO_PLUGIN_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 # so checks that read make lab-N's execution expect that run's ids, not ids of their own.
 RUN_ID_ENV = "LAB_RUN_ID"
 # pytest's own options for the checks: the plugin that labels each failure, and no cut assertion text
-PYTEST_OPTIONS = ("-p", "workshop.labs.report_plugin", "-o", "truncation_limit_lines=0", "-o", "truncation_limit_chars=0")
+# and the process's end at pytest's (quick_exit.py: no interpreter teardown after the last check)
+PYTEST_OPTIONS = ("-p", "workshop.labs.report_plugin", "-p", "workshop.labs.quick_exit",
+                  "-o", "truncation_limit_lines=0", "-o", "truncation_limit_chars=0")  # fmt: skip
 
 
 class PendingChecks:
@@ -151,15 +153,16 @@ class PendingChecks:
         """The live execution make lab-N just started, for checks started with follow_live_run.
 
         Written whole (a rename), so the fixture never reads half an ARN. The
-        checks' deadline counts from here: before it, they only waited for the
-        stack and the deploy, which have deadlines of their own.
+        checks' deadline counts from here, for checks that do not read the run
+        too (started beside it all the same): before it, they only waited for
+        the stack and the deploy, which have deadlines of their own.
         """
-        if self._handover is None:
-            raise ValueError("these checks were not started to follow a live run (follow_live_run=False)")
+        self._deadline_from = time.monotonic()
+        if self._handover is None:  # checks with live runs of their own: only their deadline restarts
+            return
         partial = self._handover.with_suffix(".partial")
         partial.write_text(arn, encoding="utf-8")
         os.replace(partial, self._handover)
-        self._deadline_from = time.monotonic()
 
     def stop(self) -> None:
         """Not waited for after all (make lab-N interrupted): stop the subprocess and its group."""

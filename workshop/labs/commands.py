@@ -11,6 +11,7 @@ work with handler.py deleted; `__main__` turns Ctrl-C into one line and 130.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 import shutil
@@ -32,7 +33,7 @@ from workshop.labs.advice import Advice, advice_for, culprit_line, describe_advi
 from workshop.labs.checks import CheckRun, PendingChecks, run_checks, start_checks
 from workshop.labs.deadlines import StuckError
 from workshop.labs.model import Lab, all_labs, current_target, find_lab
-from workshop.labs.preflight import ImportProblem, check
+from workshop.labs.preflight import ImportProblem, import_problem, syntax_problem
 from workshop.labs.pristine import notice, pristine
 from workshop.labs.progress import LabProgress
 from workshop.labs.run import ExecutionRun, RunFailed, read_live
@@ -69,7 +70,12 @@ class Phases:
 
 
 class _Preflight(threading.Thread):
-    """The import check, beside the stack's start-up (a daemon: an interrupted run does not wait for it)."""
+    """The handler's import, checked in preflight.py's subprocess beside the stack check and the live run.
+
+    Why beside: it takes about a second (the handler's own imports) and it
+    almost always finds nothing; waiting for it put that second before every
+    live run. A daemon: an interrupted run does not wait for it.
+    """
 
     def __init__(self, lab: Lab, target: str) -> None:
         super().__init__(name="lab-preflight", daemon=True)
@@ -77,7 +83,61 @@ class _Preflight(threading.Thread):
         self.problem: ImportProblem | None = None
 
     def run(self) -> None:
-        self.problem = check(self.lab.handler_path(self.target), self.lab.env_overrides)
+        self.problem = import_problem(self.lab.handler_path(self.target), self.lab.env_overrides)
+
+    def found(self) -> ImportProblem | None:
+        """The problem, once it answered (None meanwhile, and when the handler imports)."""
+        return None if self.is_alive() else self.problem
+
+
+class _ImportFailed(Exception):
+    """The preflight found the handler does not import while its live run ran (that execution is stopped)."""
+
+    def __init__(self, problem: ImportProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _LiveRead(threading.Thread):
+    """read_live() in a thread, so the preflight's answer can end the wait for it (a daemon: nothing waits for it)."""
+
+    def __init__(self, config: StackConfig, function: str, arn: str, deadline_s: float, handler: Path) -> None:
+        super().__init__(name="lab-live-read", daemon=True)
+        self.args = (config, function, arn, deadline_s)
+        self.handler = handler
+        self.run_read: ExecutionRun | None = None
+        self.raised: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.run_read = read_live(*self.args, handler=self.handler)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as it is
+            self.raised = exc
+
+
+def _read_beside_preflight(config: StackConfig, function: str, arn: str, deadline_s: float, handler: Path,
+                           preflight: _Preflight) -> ExecutionRun:  # fmt: skip
+    """read_live(), unless the preflight says the handler does not import: then the execution is stopped
+    and _ImportFailed raised, at once (its failed invocations' retries are not waited for). The
+    preflight is waited for before the run's own outcome is given: an import error is reported as one."""
+    from workshop.config import boto3_client
+
+    lam = boto3_client("lambda", config)  # here, not in a thread: boto3's default session is not thread-safe
+    reader = _LiveRead(config, function, arn, deadline_s, handler)
+    reader.start()
+    while reader.is_alive() and preflight.found() is None:
+        reader.join(0.05)
+    preflight.join()
+    if preflight.problem is not None:
+        try:
+            lam.stop_durable_execution(DurableExecutionArn=arn, Error={"ErrorType": "LabImportError", "ErrorMessage": "stopped by make lab-N: handler.py does not import"})
+        except Exception:  # noqa: BLE001 - it may have ended (or been stopped) meanwhile
+            pass
+        raise _ImportFailed(preflight.problem)
+    if reader.raised is not None:
+        raise reader.raised
+    assert reader.run_read is not None
+    return reader.run_read
 
 
 def say_if_edited(lab: Lab) -> None:
@@ -128,38 +188,43 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
 
     before = saved.lab_progress(lab.number, config)
     show_header(lab, before, target)
-    preflight = _Preflight(lab, target)
+    problem = syntax_problem(lab.handler_path(target))  # milliseconds: nothing is started for a file that does not compile
+    if problem is not None:
+        return _does_not_import(lab, target, problem, config)
+    preflight = _Preflight(lab, target)  # the import, beside the stack check and the live run (_read_beside_preflight)
     preflight.start()
-    pending: PendingChecks | None = None
-    if lab.checks_read_the_live_run:
-        # the checks read this run's execution back: started now, pytest's start-up and the
-        # in-process checks run beside the stack check and the live run; handover() gives them the ARN
-        pending = start_checks(lab, target, config, follow_live_run=True)
+    # The checks start now, every lab's: pytest's start-up and the in-process checks run beside the
+    # stack check and the live run. Those that read this run's execution back get its ARN from
+    # handover(); lab 4's run live deliveries of their own, on the stack beside this one (2.7 s
+    # after the run when they started after it).
+    pending: PendingChecks | None = start_checks(lab, target, config, follow_live_run=lab.checks_read_the_live_run)
     try:
         console.rule("the local stack")
         with phases.phase("stack"):
-            stack.up(config, say=console.print if verbose() else _stack_line)
-            preflight.join()
+            if verbose() or not stack.ready(config):  # ready: a few ms; up on a running stack provisions it again (1 s)
+                stack.up(config, say=console.print if verbose() else _stack_line)
+            else:
+                console.print("stack healthy", highlight=False)
     except BaseException:
         if pending is not None:
             pending.stop()
         raise
-    if preflight.problem is not None:
-        if pending is not None:
-            pending.stop()
-        return _does_not_import(lab, target, preflight.problem, config)
     running = f"your {lab.handler_path('learner').name}" if target == "learner" else f"{target}/handler.py"
-    console.rule(f"{running}, as a real durable execution")
     run: ExecutionRun | None = None
+    after_run: _AfterRun | None = None
     try:
         with phases.phase("live"):
             function = deploy(lab, target, config)  # the function the live checks run, or read back
+            answered = preflight.found()
+            if answered is not None:  # it answered already: nothing is started
+                raise _ImportFailed(answered)
+            console.rule(f"{running}, as a real durable execution")
             arn = function.start(lab.payload)
             if pending is not None:
                 pending.handover(arn)
             try:
                 with console.status("the execution is running…"):
-                    run = read_live(config, function.name, arn, function.deadline_s, handler=lab.handler_path(target))
+                    run = _read_beside_preflight(config, function.name, arn, function.deadline_s, lab.handler_path(target), preflight)
             except RunFailed as failed:
                 marks: dict[int, bool | None] = {s.number: None for s in lab.stages}
                 if failed.ended and getattr(lab.module, "FAILING_RUN_IS_CHECKED", False):
@@ -186,6 +251,9 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
                 from workshop.render.console import show_timeline
 
                 show_timeline(run.arn)
+        if run is not None:  # read while the checks finish (the main thread only waits for them meanwhile)
+            after_run = _AfterRun(lab, run, config)
+            after_run.start()
         with phases.phase("checks"):  # what is left of them once the live run is shown
             with console.status("running the stage checks…"):
                 checks = (pending or start_checks(lab, target, config)).result()
@@ -196,11 +264,19 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
                 saved.record_run(config, lab.number, {n: s.passed for n, s in checks.stages.items()}, kept)
         console.rule("the verdict")
         show_stages(lab, checks, advice)
-        _show_replay(lab, run.arn if run else arn, config)
+        if after_run is not None:
+            after_run.join()
+        _show_replay(lab, run.arn if run else arn, config, after_run.timeline if after_run else None)
         show_signal = getattr(lab.module, "show_signal", None)
         if run is not None and show_signal:
+            if after_run is not None and after_run.signal is not None:
+                show_signal = functools.partial(show_signal, measured=after_run.signal)
             room = (PASSING_LINES if checks.all_passed else FAILING_LINES) - counted.lines
             show_signal_within(console, show_signal, run, room, f"VERBOSE=1 make lab-{lab.number}")
+    except _ImportFailed as failed:
+        if pending is not None:
+            pending.stop()
+        return _does_not_import(lab, target, failed.problem, config)
     except BaseException:
         if pending is not None:
             pending.stop()  # make lab-N interrupted while its checks ran: they do not outlive it
@@ -216,17 +292,56 @@ def _stack_line(line: str) -> None:
     console.print(line.split(":", 1)[0] if line.startswith("stack healthy") else line, highlight=False)
 
 
-def _show_replay(lab: Lab, arn: str, config: StackConfig) -> None:
-    """The replay in one line per invocation, and the explorer's link (a stack that stopped meanwhile: one line)."""
-    from workshop.explorer import browser_url
+class _AfterRun(threading.Thread):
+    """What the verdict shows after the stages, read from the stack while the checks still run.
+
+    Why: the replay's timeline (0.1-0.4 s: the history, the invocation index,
+    the log lines) and lab 4's signal (a second delivery of the batch, about
+    half a second) were read after the checks had ended, one after the other.
+    The main thread does nothing with boto3 until join() (it waits for the
+    checks' subprocess), so the clients made here never race its own. A
+    failure is kept and said where the verdict shows that part.
+    """
+
+    def __init__(self, lab: Lab, run: ExecutionRun, config: StackConfig) -> None:
+        super().__init__(name="lab-after-run", daemon=True)
+        self.lab, self.run_read, self.config = lab, run, config
+        self.timeline: Any = None  # load_timeline's (timeline, function), or the exception it raised
+        self.signal: Any = None  # lab.py's measure_signal(run), when the lab has one
+
+    def run(self) -> None:
+        self.timeline = _load_replay(self.run_read.arn, self.config)
+        measure = getattr(self.lab.module, "measure_signal", None)
+        if measure is not None:
+            try:
+                self.signal = measure(self.run_read)
+            except Exception:  # noqa: BLE001 - show_signal measures it again and says what failed
+                self.signal = None
+
+
+def _load_replay(arn: str, config: StackConfig) -> Any:
+    """load_timeline()'s answer, or the exception it raised (the verdict stands without the replay)."""
     from workshop.inspect import Services
     from workshop.inspect.execution import load_timeline
 
     try:
-        timeline, _function = load_timeline(Services(config=config), arn)
-    except Exception as exc:  # noqa: BLE001 - the verdict stands without the replay
-        console.print(f"[yellow]the replay could not be read back:[/] {escape(str(exc))}")
+        return load_timeline(Services(config=config), arn)
+    except Exception as exc:  # noqa: BLE001 - said by _show_replay
+        return exc
+
+
+def _show_replay(lab: Lab, arn: str, config: StackConfig, loaded: Any = None) -> None:
+    """The replay in one line per invocation, and the explorer's link (a stack that stopped meanwhile: one line).
+
+    `loaded`: _load_replay()'s answer, read beforehand (_AfterRun); else read here.
+    """
+    from workshop.explorer import browser_url
+
+    loaded = _load_replay(arn, config) if loaded is None else loaded
+    if isinstance(loaded, Exception):
+        console.print(f"[yellow]the replay could not be read back:[/] {escape(str(loaded))}")
         return
+    timeline, _function = loaded
     command = f"VERBOSE=1 make lab-{lab.number}, or " + stack_command([".venv/bin/workshop", "timeline", arn], config)
     show_replay(console, timeline, browser_url(config), arn, command)
 
@@ -299,6 +414,9 @@ def _report_failing_by_design(lab: Lab, target: str, failed: RunFailed, checks: 
         except AssertionError as exc:
             console.print(f"[yellow]the run could not be read back for the lab's signal:[/] {escape(str(exc))}")
         else:
+            measure = getattr(lab.module, "measure_signal", None)
+            if measure is not None:  # once: show_signal_within draws it twice (once to count its lines)
+                show_signal = functools.partial(show_signal, measured=measure(run))
             show_signal_within(console, show_signal, run, FAILING_LINES - counted.lines, f"VERBOSE=1 make lab-{lab.number}")
     if target == "learner":
         saved.record_run(config, lab.number, marks, {"stage": failing.number, **describe_advice(advice)})

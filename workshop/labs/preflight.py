@@ -1,4 +1,4 @@
-"""Does the learner's handler.py import? Asked before the live run, in a subprocess, in about a second.
+"""Does the learner's handler.py import? Compiled before the live run, imported in a subprocess beside it.
 
 A file that does not import fails every invocation on the stack, and the
 durable execution retries them with back-offs: 45 s of waiting for a
@@ -6,7 +6,9 @@ durable execution retries them with back-offs: 45 s of waiting for a
 compiles the file (a syntax error is found without starting anything), then
 imports it in a subprocess with the lab's function environment (a missing
 import, an error at import time), and stops with the error, its line, and
-what to do. A subprocess, not this process: the handler's module-level code
+what to do. The import takes about a second (the handler's own imports):
+`make lab-N` starts the live run beside it rather than after it, and stops
+that execution when the import fails. A subprocess, not this process: the handler's module-level code
 must not run inside the lab runner, and an import that never ends (a loop at
 module level) is stopped at a deadline, by the pid started here.
 
@@ -71,12 +73,22 @@ def _import(path: Path) -> ImportProblem | None:
 
 def check(path: Path, env: dict[str, str | None]) -> ImportProblem | None:
     """None when `path` imports with `env` (None: unset); else the problem, its line and its code."""
+    return syntax_problem(path) or import_problem(path, env)
+
+
+def syntax_problem(path: Path) -> ImportProblem | None:
+    """A missing file or a syntax error: found here in milliseconds, before anything is started."""
     if not path.is_file():
         return ImportProblem("FileNotFoundError", "the file is missing", None, "")
     try:  # a syntax error needs no subprocess
         compile(path.read_text(encoding="utf-8"), str(path), "exec")
     except SyntaxError as exc:
         return describe(exc, path)
+    return None
+
+
+def import_problem(path: Path, env: dict[str, str | None]) -> ImportProblem | None:
+    """The import itself, in the subprocess (about a second: the handler's own imports); `path` compiles."""
     child_env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
     for key, value in env.items():
         if value is None:

@@ -2,7 +2,7 @@
 
 Each lab's checks/conftest.py imports them and names its lab folder, e.g.::
 
-    from workshop.labs.pytest_plugin import in_process_run, lab_at, lab_handler, live_run, target  # noqa: F401
+    from workshop.labs.pytest_plugin import early_live_run, in_process_run, lab_at, lab_handler, live_run, target  # noqa: F401
 
     lab = lab_at(__file__)
 
@@ -11,7 +11,8 @@ A check is written once and runs against the target chosen by LAB_TARGET:
 the learner's `handler.py` (default), the pristine `starter/` or the
 `solution/`. Behaviour checks use one in-process execution per session
 (fast; workshop/labs/harness/ has one harness per service); the live checks
-use one real execution on the local stack (harness/live.py).
+use one real execution on the local stack (harness/live.py), started before
+the first check (early_live_run) so it runs while the in-process ones do.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from workshop.labs.checks import LIVE_EXECUTION_ENV, LIVE_EXECUTION_FILE_ENV
 from workshop.labs.harness import live
 from workshop.labs.harness.in_process import set_environment
 from workshop.labs.harness.saga import run_saga
@@ -91,10 +93,77 @@ def in_process_run(lab: Lab, lab_handler: ModuleType) -> ExecutionRun:
     return _expect_end("in_process_run", lab, run_saga(lab_handler.lambda_handler, lab.payload))
 
 
+_started_early: dict[str, bool] = {}  # the ARN start_live_early started: read back yet?
+
+
+@pytest.fixture(scope="session", autouse=True)
+def early_live_run(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The lab's live execution, started before the first check when a check reads `live_run`.
+
+    Named so that it does not start with "live": every check uses it (autouse), and
+    report_plugin.py says "on the stack" of a check that uses a `live*` fixture.
+
+    Why: the checks alone ran the in-process checks (a second or more) and then
+    the live execution (seconds of durable waits), one after the other. Started
+    first, the execution runs on the stack while the in-process checks run here;
+    live_run then reads it back (LAB_LIVE_EXECUTION, as under make lab-N).
+    """
+    arn = start_live_early(request, ("live_run",))
+    yield arn
+    end_live_early(arn)
+
+
+def start_live_early(request: pytest.FixtureRequest, fixtures: tuple[str, ...]) -> str | None:
+    """Deploy and start the lab's payload when a collected check uses one of `fixtures`; its ARN.
+
+    Not when make lab-N hands its own run over (LAB_LIVE_EXECUTION or its
+    file), nor when no check reads the run. Set as LAB_LIVE_EXECUTION, so
+    harness/live.py's live_run reads it back; pair with end_live_early().
+    """
+    wanted = any(set(fixtures) & set(getattr(item, "fixturenames", ())) for item in request.session.items)
+    if not wanted or os.environ.get(LIVE_EXECUTION_ENV) or os.environ.get(LIVE_EXECUTION_FILE_ENV):
+        return None
+    from workshop.config import StackConfig
+
+    lab, target = request.getfixturevalue("lab"), request.getfixturevalue("target")
+    config = StackConfig()
+    live.ensure_stack(config)
+    arn = live.deploy(lab, target, config).start(lab.payload)
+    os.environ[LIVE_EXECUTION_ENV] = arn
+    _started_early[arn] = False
+    return arn
+
+
+def read_early() -> None:
+    """The fixture reading the live run calls this: the execution start_live_early started is read back."""
+    arn = os.environ.get(LIVE_EXECUTION_ENV, "")
+    if arn in _started_early:
+        _started_early[arn] = True
+
+
+def end_live_early(arn: str | None) -> None:
+    """At the session's end: an execution started early and never read (-x, a stopped run) is stopped on the stack."""
+    if arn is None:
+        return
+    os.environ.pop(LIVE_EXECUTION_ENV, None)
+    if _started_early.pop(arn, True):
+        return
+    from workshop.config import StackConfig, boto3_client
+
+    try:
+        boto3_client("lambda", StackConfig()).stop_durable_execution(
+            DurableExecutionArn=arn, Error={"ErrorType": "LabChecksEnded", "ErrorMessage": "the checks ended before reading it"}
+        )
+    except Exception:  # noqa: BLE001 - it ended meanwhile: nothing to stop
+        pass
+
+
 @pytest.fixture(scope="session")
 def live_run(lab: Lab, target: str) -> ExecutionRun:
     """One real execution of the lab's payload on the local stack (started if it is not running).
 
-    Under make lab-N, the execution that command just ran (LAB_LIVE_EXECUTION), read back.
+    Under make lab-N, the execution that command just ran (LAB_LIVE_EXECUTION), read back;
+    in the checks alone, the one early_live_run started before the first check.
     """
+    read_early()
     return _expect_end("live_run", lab, live.live_run(lab, target))

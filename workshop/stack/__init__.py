@@ -9,7 +9,7 @@ X-Ray sink it runs (xray_sink.py).
 from workshop.stack.ports import free_port, port_free, port_owner, private_config
 from workshop.stack.processes import StackError, down, provision_stack, run_service, up
 from workshop.stack.services import SERVICES, Service, healthy, running_pid, service_url
-from workshop.stack.status import logs, status, worker_lines
+from workshop.stack.status import logs, ready, status, worker_lines
 
 __all__ = [
     "SERVICES",
@@ -23,6 +23,7 @@ __all__ = [
     "port_owner",
     "private_config",
     "provision_stack",
+    "ready",
     "run_service",
     "running_pid",
     "service_url",

@@ -1,4 +1,5 @@
-"""What `make status` and `make logs` show: each service's state, the host's warm workers, the last log lines."""
+"""What `make status` and `make logs` show: each service's state, the host's warm workers, the last log lines;
+and whether the stack is ready as it is (`make lab-N` then skips `up`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import urllib.request
 from typing import Callable
 
 from workshop import system
-from workshop.config import StackConfig
+from workshop.config import TEMPLATE_PATH, StackConfig
 from workshop.host.pool import IDLE_EXTRA_WORKER_SECONDS, IDLE_WORKER_SECONDS
 from workshop.stack.services import SERVICES, _log_file, _tail, healthy, running_pid, service_url
 
@@ -30,6 +31,27 @@ def status(config: StackConfig, say: Callable[[str], None] = print) -> bool:
             for line in worker_lines(config):
                 say(line)
     return all_ok
+
+
+def ready(config: StackConfig) -> bool:
+    """Every service running and answering, and provisioned from the template as it is now: `up` has nothing to do.
+
+    Why: `up` on a running stack still provisions it again (the template's
+    resources, the seed, the remembered stacks: about a second, most of it
+    boto3's start-up), and `make lab-N` asked it before every run. This asks
+    only what would make `up` do something: a service stopped or not
+    answering (a few milliseconds on the embedded stack), or the registry
+    missing or older than infra/template.yaml (then `up` provisions it again).
+    The compose stack is always asked through `up` (it waits for the containers).
+    """
+    if config.mode == "compose":
+        return False
+    try:
+        if config.registry_path.stat().st_mtime < TEMPLATE_PATH.stat().st_mtime:
+            return False
+    except OSError:  # no registry yet: never provisioned
+        return False
+    return all(running_pid(config, service) is not None and healthy(config, service) for service in SERVICES)
 
 
 def worker_lines(config: StackConfig) -> list[str]:

@@ -8,15 +8,17 @@ an X-Ray receiver on a free UDP port in this process, and the Lambda variables.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tracing import TracedRun, UdpReceiver, lambda_mode_env, run_traced_in_process, run_traced_live
+from tracing import STACK_CLEAN, TracedRun, UdpReceiver, lambda_mode_env, run_traced_in_process, run_traced_live
 
+from workshop.labs.harness.in_process import environment
 from workshop.labs.model import Lab
-from workshop.labs.pytest_plugin import lab_at, lab_handler, target  # noqa: F401
+from workshop.labs.pytest_plugin import end_live_early, lab_at, lab_handler, read_early, start_live_early, target  # noqa: F401
 
 LAB_DIR = Path(__file__).resolve().parent.parent
 RECEIVER = UdpReceiver()
@@ -31,7 +33,17 @@ def traced_run(lab: Lab, lab_handler: ModuleType) -> TracedRun:
     return run_traced_in_process(lab_handler.lambda_handler, lab.payload, RECEIVER)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def early_live_run(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The live execution, started before the first check (pytest_plugin.start_live_early), outside Lambda mode."""
+    with environment(STACK_CLEAN):
+        arn = start_live_early(request, ("live_traced_run",))
+    yield arn
+    end_live_early(arn)
+
+
 @pytest.fixture(scope="session")
 def live_traced_run(lab: Lab, target: str) -> TracedRun:
     """One real execution on the local stack, with each invocation's trace from the X-Ray sink."""
+    read_early()
     return run_traced_live(lab, target)

@@ -250,13 +250,17 @@ def live_traces(config: Any, arn: str, deadline_s: float = 10.0) -> list[TraceVi
     return [by_request[r] for r in wanted]
 
 
+# The stack's processes (started by a check when it is down) must not inherit this process's Lambda-mode settings.
+STACK_CLEAN: dict[str, str | None] = {
+    key: None for key in ("AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT", "AWS_XRAY_DAEMON_ADDRESS", "AWS_XRAY_CONTEXT_MISSING", "POWERTOOLS_TRACE_DISABLED")
+}
+
+
 def run_traced_live(lab: Any, target: str) -> TracedRun:
     """One real execution of the lab's handler on the local stack, or make lab-2's own read back."""
     from workshop.config import StackConfig
 
-    # The stack's processes must not inherit this process's Lambda-mode settings.
-    clean = {key: None for key in ("AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT", "AWS_XRAY_DAEMON_ADDRESS", "AWS_XRAY_CONTEXT_MISSING", "POWERTOOLS_TRACE_DISABLED")}
-    with environment({**clean, "_X_AMZN_TRACE_ID": quiet_header()}):
+    with environment({**STACK_CLEAN, "_X_AMZN_TRACE_ID": quiet_header()}):
         config = StackConfig()
         run = live_run(lab, target, config=config)  # make lab-2's execution, if it just ran one: its traces are in the sink
         return TracedRun(run=run, traces=live_traces(config, run.arn))

@@ -16,7 +16,7 @@ import pytest
 
 from workshop.labs.harness.approval import ApprovalWait, Finished, approval_wait, expense
 from workshop.labs.model import Lab
-from workshop.labs.pytest_plugin import lab_at, lab_handler, live_run, target  # noqa: F401
+from workshop.labs.pytest_plugin import early_live_run, lab_at, lab_handler, live_run, target  # noqa: F401
 
 lab = lab_at(__file__)
 
