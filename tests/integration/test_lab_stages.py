@@ -64,3 +64,21 @@ def test_make_lab_runs_one_execution_and_checks_that_one(lab, live_stack):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     started = _executions_of(live_stack, function) - before
     assert len(started) == 1, f"make lab-{lab.number} started {len(started)} executions of {function}: {sorted(started)}"
+
+
+def test_a_labs_checks_put_the_sample_stock_back(live_stack):
+    """A day of `make lab-N` reserves a book per run: each checks session restocks the sample stock at its end,
+    so the stock never runs out and no run is rejected for want of books."""
+    from workshop import registry
+    from workshop.config import boto3_client
+
+    lab = next(lab for lab in LABS if lab.base_function == "order-saga")
+    table = registry.load(live_stack)["functions"]["order-saga"]["environment"]["INVENTORY_TABLE"]
+    dynamodb = boto3_client("dynamodb", live_stack)
+    dynamodb.put_item(TableName=table, Item={"sku": {"S": "SKU-BOOK"}, "available": {"N": "0"}})
+    run_checks(lab, "solution", live_stack)  # its orders are rejected: the stock was gone before it began
+    item = dynamodb.get_item(TableName=table, Key={"sku": {"S": "SKU-BOOK"}}, ConsistentRead=True)["Item"]
+    assert int(item["available"]["N"]) >= 50, f"after lab {lab.number}'s checks the sample stock is still {item}"
+    checks = run_checks(lab, "solution", live_stack)
+    failing = {n: stage.failures for n, stage in checks.stages.items() if not stage.passed}
+    assert not failing, f"lab {lab.number}, the run after: {failing}\n{checks.output[-3000:]}"

@@ -87,6 +87,28 @@ def _expect_end(fixture: str, lab: Lab, run: ExecutionRun) -> ExecutionRun:
     return run
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sample_stock(lab: Lab) -> Iterator[None]:
+    """After a lab's checks, the order saga's sample stock back to its seeded levels (workshop/stack/seed.py).
+
+    Each run reserves a book (the live run, and the checks' own orders): a
+    room's day of `make lab-N` and `make watch` would empty the stock, and the
+    order be rejected, which no stage is about. Restocked at the end of every
+    checks session, off the critical path (the live run has already reserved);
+    a session stopped at a first error leaves it to the next one.
+    """
+    yield
+    if lab.base_function != "order-saga":
+        return
+    from workshop.config import StackConfig
+    from workshop.stack.seed import restock
+    from workshop.stack.status import ready
+
+    config = StackConfig()
+    if ready(config):  # a stack stopped meanwhile: `make up` seeds an empty table, and the next checks restock
+        restock(config)
+
+
 @pytest.fixture(scope="session")
 def in_process_run(lab: Lab, lab_handler: ModuleType) -> ExecutionRun:
     """One execution of the lab's payload through the order saga in-process (harness/saga.py)."""

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from workshop.labs.pytest_plugin import early_live_run, in_process_run, lab_at, lab_handler, live_run, target  # noqa: F401
+from workshop.labs.pytest_plugin import early_live_run, in_process_run, lab_at, lab_handler, live_run, sample_stock, target  # noqa: F401
 
 lab = lab_at(__file__)

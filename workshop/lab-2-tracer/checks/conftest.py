@@ -18,7 +18,7 @@ from tracing import STACK_CLEAN, TracedRun, UdpReceiver, lambda_mode_env, run_tr
 
 from workshop.labs.harness.in_process import environment
 from workshop.labs.model import Lab
-from workshop.labs.pytest_plugin import end_live_early, lab_at, lab_handler, read_early, start_live_early, target  # noqa: F401
+from workshop.labs.pytest_plugin import end_live_early, lab_at, lab_handler, read_early, start_live_early, sample_stock, target  # noqa: F401
 
 LAB_DIR = Path(__file__).resolve().parent.parent
 RECEIVER = UdpReceiver()

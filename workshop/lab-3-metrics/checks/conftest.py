@@ -8,7 +8,7 @@ import pytest
 
 from workshop.labs.harness.saga import run_saga
 from workshop.labs.model import Lab
-from workshop.labs.pytest_plugin import early_live_run, in_process_run, lab_at, lab_handler, live_run, target  # noqa: F401
+from workshop.labs.pytest_plugin import early_live_run, in_process_run, lab_at, lab_handler, live_run, sample_stock, target  # noqa: F401
 from workshop.labs.run import ExecutionRun
 
 lab = lab_at(__file__)
