@@ -93,9 +93,10 @@ class _Preflight(threading.Thread):
 class _ImportFailed(Exception):
     """The preflight found the handler does not import while its live run ran (that execution is stopped)."""
 
-    def __init__(self, problem: ImportProblem) -> None:
+    def __init__(self, problem: ImportProblem, started: bool) -> None:
         super().__init__(problem.message)
         self.problem = problem
+        self.started = started  # an execution had begun, and was stopped
 
 
 class _LiveRead(threading.Thread):
@@ -133,7 +134,7 @@ def _read_beside_preflight(config: StackConfig, function: str, arn: str, deadlin
             lam.stop_durable_execution(DurableExecutionArn=arn, Error={"ErrorType": "LabImportError", "ErrorMessage": "stopped by make lab-N: handler.py does not import"})
         except Exception:  # noqa: BLE001 - it may have ended (or been stopped) meanwhile
             pass
-        raise _ImportFailed(preflight.problem)
+        raise _ImportFailed(preflight.problem, started=True)
     if reader.raised is not None:
         raise reader.raised
     assert reader.run_read is not None
@@ -147,13 +148,15 @@ def say_if_edited(lab: Lab) -> None:
         console.print(Panel(escape(text), title=f"Lab {lab.number}: the wrong file?", border_style="yellow"))
 
 
-def _does_not_import(lab: Lab, target: str, problem: ImportProblem, config: StackConfig) -> int:
+def _does_not_import(lab: Lab, target: str, problem: ImportProblem, config: StackConfig, started: bool = False) -> int:
+    """The import problem with its line; `started`: an execution had begun beside the import check and was stopped."""
     path = lab.handler_path(target)
+    ran = "its run was stopped" if started else "nothing was run"
     todo = (
         f"Fix that line and run `make lab-{lab.number}` again. Lost? `make lab-{lab.number}-reset` "
         f"restores the starter (your file is kept beside it); `make lab-{lab.number}-solution` shows the way."
     )
-    console.print(Panel(escape(problem.text(path)), title=f"{shown(path)} does not import — nothing was run", border_style="red"))
+    console.print(Panel(escape(problem.text(path)), title=f"{shown(path)} does not import — {ran}", border_style="red"))
     show_advice(Advice("your handler.py does not import", todo, "import"))
     if target == "learner":  # make lab-N-hint says the same, error included, until the next run
         kept = Advice("your handler.py does not import", f"{problem.text(path)}\n\n{todo}", "import")
@@ -217,7 +220,7 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
             function = deploy(lab, target, config)  # the function the live checks run, or read back
             answered = preflight.found()
             if answered is not None:  # it answered already: nothing is started
-                raise _ImportFailed(answered)
+                raise _ImportFailed(answered, started=False)
             console.rule(f"{running}, as a real durable execution")
             arn = function.start(lab.payload)
             if pending is not None:
@@ -276,7 +279,7 @@ def _run(lab: Lab, config: StackConfig, target: str, phases: Phases, counted: Li
     except _ImportFailed as failed:
         if pending is not None:
             pending.stop()
-        return _does_not_import(lab, target, failed.problem, config)
+        return _does_not_import(lab, target, failed.problem, config, started=failed.started)
     except BaseException:
         if pending is not None:
             pending.stop()  # make lab-N interrupted while its checks ran: they do not outlive it
