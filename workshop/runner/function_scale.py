@@ -65,7 +65,6 @@ missing.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import threading
@@ -77,7 +76,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from workshop.runner.internals import PINNED_VERSION, RecoveryUnsupported
+from workshop.runner.internals import PINNED_VERSION, RecoveryUnsupported, shape_problems
 from workshop.watched_file import WatchedFile
 
 logger = logging.getLogger("workshop.runner.launcher")
@@ -180,23 +179,7 @@ def check_internals(runner: Any) -> None:
         raise FunctionScaleUnsupported("the WebRunner has no _executor/_scheduler/_store (was WebRunner.start() called?)")
     owners = {"Executor": executor, "Scheduler": scheduler, "Execution": Execution}
     problems = [] if hasattr(executor, "_clock") else ["Executor._clock is missing"]
-    for label, params in _METHODS.items():
-        owner, name = label.split(".")
-        target = getattr(owners[owner], name, None)
-        if target is None:
-            problems.append(f"{label} is missing")
-            continue
-        found = tuple(p for p in inspect.signature(target).parameters if p != "self")
-        if found[: len(params)] != params:
-            problems.append(f"{label}{found} does not take {params}")
-    for name, needle in _SOURCES.items():
-        method = getattr(type(executor), name, None)
-        try:
-            source = inspect.getsource(method) if method else ""
-        except (OSError, TypeError):
-            source = ""
-        if needle not in source:
-            problems.append(f"Executor.{name} no longer uses {needle.rstrip('(')}")
+    problems += shape_problems(owners, _METHODS, executor, _SOURCES)
     if problems:
         raise FunctionScaleUnsupported(
             f"the per-function time scale ({CONFIG_KEY}) uses internals of aws-durable-execution-sdk-python-testing "

@@ -51,6 +51,34 @@ _EXECUTION_FIELDS = (
 )  # fmt: skip
 
 
+def shape_problems(owners: dict[str, Any], methods: dict[str, tuple[str, ...]], executor: Any, sources: dict[str, str]) -> list[str]:
+    """What differs from the internals a clock change relies on (timescale.py, function_scale.py).
+
+    `methods`: "Owner.name" -> the parameters it must take first (owners maps
+    each Owner to its object); `sources`: Executor method -> a call its source
+    must still make (how it arms or fires the timers being changed).
+    """
+    problems: list[str] = []
+    for label, params in methods.items():
+        owner, name = label.split(".")
+        target = getattr(owners[owner], name, None)
+        if target is None:
+            problems.append(f"{label} is missing")
+            continue
+        found = tuple(p for p in inspect.signature(target).parameters if p != "self")
+        if found[: len(params)] != params:
+            problems.append(f"{label}{found} does not take {params}")
+    for name, needle in sources.items():
+        method = getattr(type(executor), name, None)
+        try:
+            source = inspect.getsource(method) if method else ""
+        except (OSError, TypeError):
+            source = ""
+        if needle not in source:
+            problems.append(f"Executor.{name} no longer uses {needle.rstrip('(')}")
+    return problems
+
+
 def _installed_version() -> str:
     try:
         from importlib.metadata import version

@@ -66,7 +66,6 @@ change, and raises ``TimeScaleUnsupported`` naming what is missing.
 from __future__ import annotations
 
 import atexit
-import inspect
 import logging
 import os
 import sqlite3
@@ -78,7 +77,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop.runner.heartbeats import heartbeat_log_path
-from workshop.runner.internals import PINNED_VERSION, RecoveryUnsupported
+from workshop.runner.internals import PINNED_VERSION, RecoveryUnsupported, shape_problems
 
 logger = logging.getLogger("workshop.runner.launcher")
 
@@ -163,23 +162,7 @@ def check_internals(runner: Any) -> None:
         problems.append("CheckpointProcessor._clock is missing")
     if getattr(executor, "_scheduler", None) is not scheduler:
         problems.append("the Executor does not share the WebRunner's Scheduler")
-    for label, params in _METHODS.items():
-        owner, name = label.split(".")
-        target = getattr(scheduler if owner == "Scheduler" else executor, name, None)
-        if target is None:
-            problems.append(f"{label} is missing")
-            continue
-        found = tuple(p for p in inspect.signature(target).parameters if p != "self")
-        if found[: len(params)] != params:
-            problems.append(f"{label}{found} does not take {params}")
-    for name, needle in _SOURCES.items():
-        method = getattr(type(executor), name, None)
-        try:
-            source = inspect.getsource(method) if method else ""
-        except (OSError, TypeError):
-            source = ""
-        if needle not in source:
-            problems.append(f"Executor.{name} no longer uses {needle.rstrip('(')}")
+    problems += shape_problems({"Scheduler": scheduler, "Executor": executor}, _METHODS, executor, _SOURCES)
     if problems:
         raise TimeScaleUnsupported(
             f"{ENV_VAR} scales internals of aws-durable-execution-sdk-python-testing {PINNED_VERSION}; "
